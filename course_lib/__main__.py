@@ -1,0 +1,65 @@
+"""Command line: `python -m course_lib run|data|store-outputs|profiles`."""
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen command; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description="BERT Workbench course tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="execute the lessons headless, in order")
+    run.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
+    run.add_argument("--profile", choices=["pocket", "full", "auto"], default=None, help="default: $COURSE_PROFILE or auto")
+    run.add_argument("--output-dir", type=Path, default=Path("course_runs"), help="where executed copies go")
+    data = commands.add_parser("data", help="fetch and verify the offline pocket data")
+    data.add_argument("--refresh", action="store_true", help="download again, replacing cached archives")
+    store = commands.add_parser("store-outputs", help="maintainers: re-execute notebooks in place (pocket profile)")
+    store.add_argument("notebooks", nargs="*", type=Path)
+    commands.add_parser("profiles", help="list roles and checkpoints per profile")
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+def cmd_run(args) -> int:
+    from .runner import course_notebooks, format_table, run_course
+
+    notebooks = args.notebooks or course_notebooks()
+    if not notebooks:
+        print("No notebooks found.", file=sys.stderr)
+        return 1
+    results = run_course(notebooks, args.output_dir, args.profile)
+    print(format_table(results))
+    print(f"Executed copies: {args.output_dir.resolve()}")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def cmd_data(args) -> int:
+    from .pocket_data import fetch_all
+
+    for key, path in fetch_all(refresh=args.refresh).items():
+        print(f"{key:16} ok  {path}")
+    return 0
+
+
+def cmd_store_outputs(args) -> int:
+    from .runner import course_notebooks, store_outputs
+
+    for path in args.notebooks or course_notebooks():
+        print(f"{path.name}: {store_outputs(path):.1f} s", flush=True)
+    return 0
+
+
+def cmd_profiles(args) -> int:
+    from .profiles import CHECKPOINTS
+
+    print(f"{'role':24} {'pocket':32} full")
+    for role, names in CHECKPOINTS.items():
+        print(f"{role:24} {names['pocket']:32} {names['full']}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "data": cmd_data, "store-outputs": cmd_store_outputs, "profiles": cmd_profiles}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Plot helpers shared by the lessons (d2l-style `show_heatmaps` and a live loss plot)."""
+import matplotlib.pyplot as plt
+import torch
+
+
+def show_heatmaps(matrices, xlabels=None, ylabels=None, titles=None, cmap="viridis", figsize=(4, 4)):
+    """Plot one or more 2-D matrices side by side, with optional tick labels and titles."""
+    matrices = [m.detach().float().cpu() if isinstance(m, torch.Tensor) else torch.as_tensor(m) for m in matrices]
+    fig, axes = plt.subplots(1, len(matrices), figsize=(figsize[0] * len(matrices), figsize[1]), squeeze=False)
+    for i, (ax, matrix) in enumerate(zip(axes[0], matrices)):
+        image = ax.imshow(matrix.numpy(), cmap=cmap)
+        if xlabels is not None:
+            ax.set_xticks(range(len(xlabels)), xlabels, rotation=90)
+        if ylabels is not None:
+            ax.set_yticks(range(len(ylabels)), ylabels)
+        if titles:
+            ax.set_title(titles[i])
+        fig.colorbar(image, ax=ax, shrink=0.7)
+    fig.tight_layout()
+    return fig
+
+
+class LossPlot:
+    """A live loss curve: call `add(step, **series)`; it redraws in place in a notebook."""
+
+    def __init__(self, title="training loss", xlabel="step", ylabel="loss", every=1, live=True):
+        self.title, self.xlabel, self.ylabel, self.every, self.live = title, xlabel, ylabel, every, live
+        self.series: dict[str, tuple[list, list]] = {}
+        self.handle = None
+        self.calls = 0
+
+    def add(self, x, **values):
+        """Append points, e.g. `add(step, train=0.7)`, and redraw every `every` calls."""
+        for name, y in values.items():
+            xs, ys = self.series.setdefault(name, ([], []))
+            xs.append(x)
+            ys.append(float(y))
+        self.calls += 1
+        if self.live and self.calls % self.every == 0:
+            self.redraw()
+
+    def figure(self):
+        """A matplotlib figure of everything recorded so far."""
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for name, (xs, ys) in self.series.items():
+            ax.plot(xs, ys, label=name, marker="o" if len(xs) < 30 else None)
+        ax.set(title=self.title, xlabel=self.xlabel, ylabel=self.ylabel)
+        if self.series:
+            ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        plt.close(fig)
+        return fig
+
+    def redraw(self):
+        """Show the figure, replacing the previous one (a display handle in Jupyter)."""
+        from IPython.display import display
+
+        fig = self.figure()
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)

@@ -1,0 +1,92 @@
+"""`setup()`: one call at the top of every lesson (versions, profile, device, seeds, printing)."""
+import os
+import platform
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import transformers
+
+from . import checkpoints, data
+from .device import describe_device, pick_device
+from .profiles import ProfileChoice, choose_profile
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch (CPU and all GPUs)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    transformers.set_seed(seed)
+
+
+def quiet_libraries() -> None:
+    """Silence load-time progress bars and warnings so stored notebook outputs stay stable."""
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
+def go_offline() -> None:
+    """Tell the Hugging Face libraries not to try the network (no waits on a dead connection)."""
+    import huggingface_hub.constants as hub_constants
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    hub_constants.HF_HUB_OFFLINE = True
+
+
+@dataclass
+class Session:
+    """What a lesson runs with: the profile, the device and the seed."""
+
+    profile: ProfileChoice
+    device: torch.device
+    seed: int = 0
+
+    def checkpoint(self, role: str) -> str:
+        """The checkpoint name this session uses for `role`."""
+        return self.profile.checkpoint(role)
+
+    def load_tokenizer(self, role: str = "encoder", checkpoint: str | None = None):
+        """The tokenizer for `role` in this session's profile."""
+        return checkpoints.load_tokenizer(role, self.profile, checkpoint)
+
+    def load_model(self, role: str = "encoder", auto_class=transformers.AutoModel, checkpoint: str | None = None, **kwargs):
+        """The model for `role`, on this session's device, in eval mode."""
+        return checkpoints.load_model(role, self.profile, auto_class, self.device, checkpoint, **kwargs)
+
+    def load_sentiment(self):
+        """Labeled train/validation/test splits of the sentiment data for this profile."""
+        return data.load_sentiment(self.profile)
+
+    @property
+    def sizes(self) -> dict:
+        """Data sizes and batch settings for this profile."""
+        return self.profile.sizes
+
+
+def setup(profile: str | None = None, device: str | None = None, seed: int = 0,
+          overrides: dict | None = None, verbose: bool = True) -> Session:
+    """Report versions, choose the profile and device, seed everything, set stable printing."""
+    quiet_libraries()
+    choice = choose_profile(profile, overrides)
+    if choice.name == "pocket":
+        go_offline()
+    chosen_device = pick_device(device)
+    seed_everything(seed)
+    torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)
+    np.set_printoptions(precision=4, suppress=True, linewidth=100)
+    if verbose:
+        print(f"BERT Workbench | python {platform.python_version()} | torch {torch.__version__} | transformers {transformers.__version__}")
+        print(f"Profile: {choice.name} ({choice.reason})")
+        print(f"Device:  {describe_device(chosen_device)}")
+        print(f"Seed:    {seed}")
+    return Session(choice, chosen_device, seed)
