@@ -1,0 +1,76 @@
+"""Attention weights: get them safely, pick one layer and head, plot it, explore it with sliders."""
+import matplotlib.pyplot as plt
+
+from .errors import CourseError
+from .plots import show_heatmaps
+
+EAGER_FIX = ("load the model with attn_implementation='eager', e.g. session.load_model('encoder', AutoModel, "
+             "attn_implementation='eager'), and call it with output_attentions=True")
+
+
+def get_attentions(outputs, model=None):
+    """The tuple of attention tensors ([batch, heads, seq, seq] per layer), or a CourseError saying how to get them."""
+    attentions = getattr(outputs, "attentions", None)
+    if attentions is None:
+        raise CourseError("The model outputs have no attention weights (outputs.attentions is None).", EAGER_FIX + ".")
+    if len(attentions) == 0 or any(a is None for a in attentions):
+        implementation = getattr(getattr(model, "config", None), "_attn_implementation", None)
+        used = f" (this model uses attn_implementation={implementation!r})" if implementation else ""
+        raise CourseError(
+            f"The model returned no attention weights{used}: fused SDPA/flash attention never builds the attention matrix.",
+            EAGER_FIX + ".",
+        )
+    return attentions
+
+
+def check_layer_head(attentions, layer: int, head: int) -> None:
+    """Raise a CourseError listing the valid range if `layer` or `head` does not exist."""
+    num_layers, num_heads = len(attentions), attentions[0].shape[1]
+    if not 0 <= layer < num_layers:
+        raise CourseError(f"There is no layer {layer}: this model has {num_layers} layers.",
+                          f"pick a layer from 0 to {num_layers - 1} (model.config.num_hidden_layers - 1).")
+    if not 0 <= head < num_heads:
+        raise CourseError(f"There is no head {head}: each layer has {num_heads} heads.",
+                          f"pick a head from 0 to {num_heads - 1} (model.config.num_attention_heads - 1).")
+
+
+def attention_matrix(attentions, layer: int, head: int, index: int = 0):
+    """The [seq, seq] attention weights of one layer and head for batch item `index` (rows: queries)."""
+    check_layer_head(attentions, layer, head)
+    return attentions[layer][index, head]
+
+
+def plot_attention(attentions, tokens: list[str], layer: int, head: int, index: int = 0, figsize=(5, 5)):
+    """Heatmap of one layer and head, tokens on both axes (rows attend to columns); returns the figure."""
+    n = len(tokens)
+    matrix = attention_matrix(attentions, layer, head, index)[:n, :n]
+    fig = show_heatmaps([matrix], xlabels=tokens, ylabels=tokens, titles=[f"layer {layer}, head {head}"],
+                        cmap="Reds", figsize=figsize)
+    fig.axes[0].set(xlabel="attended to (key)", ylabel="attending (query)")
+    return fig
+
+
+def attention_explorer(attentions, tokens: list[str], layer: int = 0, head: int = 0, index: int = 0):
+    """Sliders for layer and head that redraw the heatmap; `.layer`/`.head` sliders and `.shown` are exposed."""
+    import ipywidgets as widgets
+    from IPython.display import clear_output, display
+
+    check_layer_head(attentions, layer, head)
+    layer_slider = widgets.IntSlider(value=layer, min=0, max=len(attentions) - 1, description="layer")
+    head_slider = widgets.IntSlider(value=head, min=0, max=attentions[0].shape[1] - 1, description="head")
+    output = widgets.Output()
+    explorer = widgets.VBox([widgets.HBox([layer_slider, head_slider]), output])
+    explorer.layer, explorer.head, explorer.output = layer_slider, head_slider, output
+
+    def redraw(change=None):
+        fig = plot_attention(attentions, tokens, layer_slider.value, head_slider.value, index)
+        plt.close(fig)
+        explorer.shown = (layer_slider.value, head_slider.value)
+        with output:
+            clear_output(wait=True)
+            display(fig)
+
+    layer_slider.observe(redraw, names="value")
+    head_slider.observe(redraw, names="value")
+    redraw()
+    return explorer

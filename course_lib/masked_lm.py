@@ -1,0 +1,138 @@
+"""The masked-LM head: fill [MASK] by hand, BERT-style masking, and masked-token accuracy.
+
+Lesson 03 runs the pieces one by one in the notebook; these functions are the same steps
+packaged for reuse (the exercises, the tests and scripts/train_pocket_mlm_head.py).
+"""
+import random
+
+import torch
+
+from . import pocket_data
+from .errors import CourseError
+
+
+def mask_positions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
+    """Indices of the mask token in a 1-D `input_ids`; raises CourseError when there is none."""
+    positions = (input_ids == tokenizer.mask_token_id).nonzero().flatten()
+    if len(positions) == 0:
+        raise CourseError(
+            "The text has no mask token, so there is nothing for the masked-LM head to fill in.",
+            f"put tokenizer.mask_token, i.e. {tokenizer.mask_token!r}, where the word should go, "
+            f"e.g. f\"the movie was {{tokenizer.mask_token}}.\"",
+        )
+    return positions
+
+
+def mlm_logits_by_hand(model, batch) -> torch.Tensor:
+    """embeddings -> encoder -> MLM head, step by step; equals model(**batch).logits."""
+    base = model.base_model
+    hidden = base(**batch).last_hidden_state  # embeddings + encoder (lesson 02 takes these apart)
+    head = model.get_output_embeddings()  # the decoder: hidden -> vocabulary scores
+    transform = model.cls.predictions.transform if hasattr(model, "cls") else None
+    if transform is None:  # RoBERTa-style heads keep dense -> gelu -> layer_norm in lm_head
+        return model.lm_head(hidden)
+    return head(transform(hidden))
+
+
+def top_k_at_masks(logits: torch.Tensor, input_ids: torch.Tensor, tokenizer, top_k: int = 5) -> list[list[dict]]:
+    """Softmax over the vocabulary at each mask position, then the k most likely tokens (1-D inputs)."""
+    results = []
+    for position in mask_positions(input_ids, tokenizer):
+        probs = logits[position].softmax(dim=-1)
+        values, ids = probs.topk(top_k)
+        results.append([{"score": v.item(), "token": i.item(), "token_str": tokenizer.decode([i.item()])}
+                        for v, i in zip(values, ids)])
+    return results
+
+
+def fill_mask_by_hand(text: str, tokenizer, model, device, top_k: int = 5) -> list[list[dict]]:
+    """The fill-mask pipeline by hand: one list of top-k guesses per mask in `text`."""
+    batch = tokenizer(text, return_tensors="pt").to(device)
+    mask_positions(batch["input_ids"][0], tokenizer)  # fail early, with the fix, if there is no mask
+    with torch.no_grad():
+        logits = mlm_logits_by_hand(model, batch)[0]
+    return top_k_at_masks(logits, batch["input_ids"][0], tokenizer, top_k)
+
+
+def as_guess_lists(pipeline_output) -> list[list[dict]]:
+    """The pipeline returns a flat list for one mask and a list of lists for several; always nest."""
+    return [pipeline_output] if pipeline_output and isinstance(pipeline_output[0], dict) else list(pipeline_output)
+
+
+def same_guesses(by_hand: list[list[dict]], from_pipeline, atol: float = 1e-5) -> bool:
+    """True when both give the same tokens in the same order with the same probabilities."""
+    from_pipeline = as_guess_lists(from_pipeline)
+    if len(by_hand) != len(from_pipeline):
+        return False
+    pairs = [(a, b) for mine, theirs in zip(by_hand, from_pipeline) for a, b in zip(mine, theirs, strict=True)]
+    return all(a["token"] == b["token"] and abs(a["score"] - b["score"]) <= atol for a, b in pairs)
+
+
+def mask_tokens(input_ids: torch.Tensor, tokenizer, generator: torch.Generator, probability: float = 0.15,
+                special_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking: pick 15% of real tokens; 80% -> [MASK], 10% -> random token, 10% unchanged.
+
+    Returns (masked input_ids, labels) with labels = -100 wherever the loss should ignore the token.
+    """
+    if special_mask is None:
+        special_mask = torch.isin(input_ids, torch.tensor(tokenizer.all_special_ids))
+    chosen = (torch.rand(input_ids.shape, generator=generator) < probability) & ~special_mask
+    labels = torch.where(chosen, input_ids, -100)
+    roll = torch.rand(input_ids.shape, generator=generator)
+    masked = input_ids.clone()
+    masked[chosen & (roll < 0.8)] = tokenizer.mask_token_id
+    random_ids = torch.randint(len(tokenizer), input_ids.shape, generator=generator)
+    swap = chosen & (roll >= 0.8) & (roll < 0.9)
+    masked[swap] = random_ids[swap]
+    return masked, labels
+
+
+def mask_for_evaluation(input_ids: torch.Tensor, tokenizer, generator: torch.Generator, probability: float = 0.15):
+    """Evaluation masking: the chosen tokens all become [MASK] (no random or kept tokens)."""
+    special = torch.isin(input_ids, torch.tensor(tokenizer.all_special_ids))
+    chosen = (torch.rand(input_ids.shape, generator=generator) < probability) & ~special
+    return torch.where(chosen, tokenizer.mask_token_id, input_ids), torch.where(chosen, input_ids, -100)
+
+
+def mlm_sentences(seed: int = 0, heldout: int = 400, snli_sentences: int = 12000) -> dict[str, list[str]]:
+    """A fixed, seeded set of offline sentences (movie reviews + SNLI), split into train and held-out."""
+    movie = sorted({r["text"] for r in pocket_data.read_movie_snippets()})
+    snli = sorted({s for r in pocket_data.read_snli("train") for s in (r["premise"], r["hypothesis"])})
+    rng = random.Random(seed)
+    rng.shuffle(movie)
+    rng.shuffle(snli)
+    snli = snli[:snli_sentences]
+    half = heldout // 2
+    return {"heldout": movie[:half] + snli[:half], "train": movie[half:] + snli[half:]}
+
+
+def masked_batches(tokenizer, sentences: list[str], seed: int = 0, batch_size: int = 64, max_length: int = 64):
+    """Yield (batch, labels): `sentences` tokenized in batches with 15% of tokens masked for evaluation (seeded)."""
+    generator = torch.Generator().manual_seed(seed)
+    for start in range(0, len(sentences), batch_size):
+        batch = tokenizer(sentences[start:start + batch_size], padding=True, truncation=True,
+                          max_length=max_length, return_tensors="pt")
+        batch["input_ids"], labels = mask_for_evaluation(batch["input_ids"], tokenizer, generator)
+        yield batch, labels
+
+
+def masked_token_accuracy(model, tokenizer, sentences: list[str], device, seed: int = 0) -> dict:
+    """Top-1 / top-5 accuracy of the MLM head on 15% of tokens masked (seeded) in `sentences`."""
+    hits1 = hits5 = total = 0
+    for batch, labels in masked_batches(tokenizer, sentences, seed):
+        with torch.no_grad():
+            logits = model(**batch.to(device)).logits
+        where = labels != -100
+        top5 = logits[where.to(device)].topk(5, dim=-1).indices.cpu()
+        hits1 += (top5[:, 0] == labels[where]).sum().item()
+        hits5 += (top5 == labels[where][:, None]).any(dim=-1).sum().item()
+        total += where.sum().item()
+    return {"top1": hits1 / max(total, 1), "top5": hits5 / max(total, 1), "masked_tokens": total}
+
+
+def frequency_baseline(tokenizer, sentences: list[str], frequent_ids: list[int], seed: int = 0) -> dict:
+    """Accuracy of always guessing the same tokens (`frequent_ids`, most frequent first) at every mask."""
+    labels = torch.cat([labels[labels != -100] for _, labels in masked_batches(tokenizer, sentences, seed)])
+    guesses = torch.tensor(frequent_ids[:5])
+    return {"top1": (labels == guesses[0]).float().mean().item(),
+            "top5": torch.isin(labels, guesses).float().mean().item(), "masked_tokens": len(labels)}

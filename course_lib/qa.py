@@ -1,0 +1,122 @@
+"""The QA span head: start/end logits -> the best answer span -> characters of the context.
+
+transformers 5 removed the "question-answering" pipeline; lesson 04 builds it by hand and checks the
+span and score against `select_starts_ends`, the span decoder the pipeline used (still shipped with the
+document-question-answering pipeline).
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .errors import CourseError
+
+QA_FIX = "load the model with AutoModelForQuestionAnswering, e.g. session.load_model('qa', AutoModelForQuestionAnswering)."
+
+
+def check_question_and_context(question: str, context: str) -> None:
+    """Raise a CourseError when the question or the context is empty."""
+    for name, text in (("question", question), ("context", context)):
+        if not isinstance(text, str) or not text.strip():
+            raise CourseError(f"The {name} is empty: a span head needs a question and a context to pick the answer from.",
+                              f"pass a non-empty {name} string, e.g. answer_by_hand('Who wrote it?', 'Ann wrote it.', ...).")
+
+
+def check_span_head(model) -> None:
+    """Raise a CourseError unless `model` has a span head (it must return start_logits and end_logits)."""
+    name = type(model).__name__
+    if not name.endswith("ForQuestionAnswering") and not hasattr(model, "qa_outputs"):
+        raise CourseError(f"{name} has no span head: it does not return start_logits and end_logits.", QA_FIX)
+
+
+def encode_windows(question: str, context: str, tokenizer, max_length: int = 384, stride: int = 128):
+    """Tokenize (question, context) into overlapping windows with character offsets."""
+    check_question_and_context(question, context)
+    return tokenizer(question, context, truncation="only_second", max_length=max_length, stride=stride,
+                     return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="pt")
+
+
+def span_logits(model, encoding, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Start and end logits for every window: two tensors [windows, tokens]."""
+    check_span_head(model)
+    inputs = {k: v.to(device) for k, v in encoding.items() if k not in ("offset_mapping", "overflow_to_sample_mapping")}
+    with torch.no_grad():
+        outputs = model(**inputs)
+    return outputs.start_logits.cpu(), outputs.end_logits.cpu()
+
+
+def context_mask(encoding, window: int) -> torch.Tensor:
+    """True for the context tokens of a window (sequence id 1): the only tokens an answer may use."""
+    return torch.tensor([s == 1 for s in encoding.sequence_ids(window)])
+
+
+def cls_index(encoding, window: int, tokenizer) -> int:
+    """Position of the [CLS] token (<s> for RoBERTa): its start/end scores stand for "no answer"."""
+    return int((encoding["input_ids"][window] == tokenizer.cls_token_id).nonzero()[0])
+
+
+def span_probabilities(start_logits, end_logits, allowed) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax of start and end logits over the allowed tokens only (others get probability 0)."""
+    start = start_logits.masked_fill(~allowed, float("-inf")).softmax(-1)
+    end = end_logits.masked_fill(~allowed, float("-inf")).softmax(-1)
+    return start, end
+
+
+def best_span(start_probs, end_probs, in_context, max_answer_len: int = 15) -> tuple[int, int, float]:
+    """The (start, end, score) maximising p_start * p_end, both in the context, start <= end < start + max_answer_len."""
+    scores = start_probs[:, None] * end_probs[None, :]  # scores[i, j] = P(start=i) * P(end=j)
+    scores = torch.triu(scores) - torch.triu(scores, diagonal=max_answer_len)  # keep i <= j <= i + max_len - 1
+    scores = scores * (in_context[:, None] & in_context[None, :])
+    flat = int(scores.argmax())
+    start, end = divmod(flat, scores.shape[1])
+    return start, end, scores[start, end].item()
+
+
+def answer_by_hand(question: str, context: str, tokenizer, model, device, max_answer_len: int = 15,
+                   max_length: int = 384, stride: int = 128, handle_impossible_answer: bool = False) -> dict:
+    """Question answering by hand: windows -> span logits -> best span per window -> best overall -> characters."""
+    encoding = encode_windows(question, context, tokenizer, max_length, stride)
+    start_logits, end_logits = span_logits(model, encoding, device)
+    best, null_score = None, 1.0
+    for window in range(len(start_logits)):
+        in_context, cls = context_mask(encoding, window), cls_index(encoding, window, tokenizer)
+        allowed = in_context.clone()
+        allowed[cls] = True  # softmax over the context and [CLS], as the SQuAD2-era pipeline did
+        start_probs, end_probs = span_probabilities(start_logits[window], end_logits[window], allowed)
+        null_score = min(null_score, (start_probs[cls] * end_probs[cls]).item())
+        start, end, score = best_span(start_probs, end_probs, in_context, max_answer_len)
+        if best is None or score > best["score"]:
+            offsets = encoding["offset_mapping"][window]
+            char_start, char_end = int(offsets[start][0]), int(offsets[end][1])
+            best = {"score": score, "start": char_start, "end": char_end, "answer": context[char_start:char_end],
+                    "window": window, "token_start": start, "token_end": end}
+    best["null_score"] = null_score
+    if handle_impossible_answer and null_score > best["score"]:
+        return {**best, "score": null_score, "start": 0, "end": 0, "answer": ""}
+    return best
+
+
+def reference_span(start_logits, end_logits, encoding, window: int, tokenizer, max_answer_len: int = 15):
+    """(start, end, score) from transformers' own span decoder, `select_starts_ends`, for one window."""
+    from transformers.pipelines.document_question_answering import select_starts_ends
+
+    p_mask = np.array([s != 1 for s in encoding.sequence_ids(window)], dtype=int)
+    p_mask[(encoding["input_ids"][window] == tokenizer.cls_token_id).numpy()] = 0
+    starts, ends, scores, _ = select_starts_ends(
+        start_logits[window].numpy()[None], end_logits[window].numpy()[None], p_mask[None],
+        encoding["attention_mask"][window].numpy()[None], max_answer_len=max_answer_len)
+    return int(starts[0]), int(ends[0]), float(scores[0])
+
+
+def plot_start_end(tokens: list[str], start_logits, end_logits, span: tuple[int, int] | None = None, title: str = ""):
+    """Start and end logits over the tokens, with the chosen span shaded."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.28 * len(tokens)), 3.2))
+    x = np.arange(len(tokens))
+    ax.bar(x - 0.2, np.asarray(start_logits, dtype=float), width=0.4, label="start logit")
+    ax.bar(x + 0.2, np.asarray(end_logits, dtype=float), width=0.4, label="end logit")
+    if span is not None:
+        ax.axvspan(span[0] - 0.5, span[1] + 0.5, color="gold", alpha=0.3, label="chosen span")
+    ax.set_xticks(x, tokens, rotation=90, fontsize=8)
+    ax.set(title=title, ylabel="logit")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,40 @@
+import pytest
+
+from course_lib import data, pocket_data
+from course_lib.errors import CourseError
+from course_lib.profiles import choose_profile
+
+
+def test_split_rows_is_deterministic_disjoint_and_sized():
+    rows = [{"text": str(i), "label": i % 2} for i in range(100)]
+    sizes = {"train": 50, "validation": 10, "test": 20}
+    first, second = data.split_rows(rows, sizes, seed=1), data.split_rows(rows, sizes, seed=1)
+    assert first == second
+    assert {k: len(v) for k, v in first.items()} == sizes
+    texts = [r["text"] for split in first.values() for r in split]
+    assert len(texts) == len(set(texts))
+
+
+def test_empty_dataset_is_a_clear_error():
+    with pytest.raises(CourseError, match="empty"):
+        data.split_rows([], {"train": 1, "validation": 1, "test": 1})
+
+
+def test_label_one_means_positive():
+    scores = {r["text"]: r["score"] for r in pocket_data.read_movie_snippets()}
+    rows = data.movie_snippet_rows()
+    assert len(rows) == 10605 - sum(s == 0 for s in scores.values())
+    assert all((scores[r["text"]] > 0) == (r["label"] == 1) for r in rows[:2000])
+
+
+def test_pocket_sentiment_splits_are_labeled_and_disjoint():
+    splits = data.load_sentiment(choose_profile("pocket"))
+    assert splits["train"].features["label"].names == ["negative", "positive"]
+    for name, split in splits.items():
+        assert set(split["label"]) == {0, 1}, name
+    assert not set(splits["train"]["text"]) & set(splits["test"]["text"])
+
+
+def test_snli_subset_is_fixed():
+    a, b = data.load_snli("test", limit=50, seed=3), data.load_snli("test", limit=50, seed=3)
+    assert a["premise"] == b["premise"] and len(a) == 50
