@@ -5,4 +5,3 @@ os.environ["COURSE_PROFILE"] = "pocket"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["PYTHONHASHSEED"] = "0"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
-os.environ.setdefault("MPLBACKEND", "Agg")
