@@ -1,0 +1,177 @@
+"""The course as a learner meets it: real JupyterLab, driven in headless Chromium.
+
+Slow: needs Debian's `chromium` and `pip install playwright` (no browser download). Run it with
+`bash scripts/check_in_browser.sh`, which installs both, or `python -m pytest -m slow tests/test_in_browser.py`.
+Screenshots go to docs/screenshots/ (the README uses them).
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+TOKEN = "bert-workbench-test"
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAB_SETTINGS = {  # render every cell (no virtual scrolling) and never fetch news
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on loopback serving a scratch copy of the notebooks."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed: run scripts/check_in_browser.sh")
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", work / "notebooks")
+    for path in (work / "notebooks").glob("*.ipynb"):  # clear stored outputs: the browser must produce them
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, path)
+    settings = work / "settings"
+    for name, values in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    port = _free_port()
+    env = {**os.environ, "COURSE_PROFILE": "pocket", "HF_HUB_OFFLINE": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+         f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={work / 'notebooks'}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_and_run_all(browser, lab: str, notebook: str, timeout_s: int = 600):
+    """Open a notebook in JupyterLab, Run > Run All Cells, and wait until every cell has run."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    select_kernel = page.locator(".jp-Dialog button", has_text="Select")
+    try:
+        select_kernel.wait_for(timeout=5_000)
+        select_kernel.click()
+    except Exception:
+        pass  # the kernel started without asking
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        if prompts and all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts):
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"{notebook}: cells still pending after {timeout_s} s: {prompts}")
+    text = page.locator(".jp-Notebook").inner_text()
+    assert "Traceback (most recent call last)" not in text, f"{notebook} raised an error in the browser"
+    return page
+
+
+def screenshot(page, name: str, locator=None):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (locator or page).screenshot(path=str(SHOTS / name))
+
+
+def test_start_here_runs_and_plots(browser, lab):
+    page = open_and_run_all(browser, lab, "00_start_here.ipynb")
+    assert page.locator(".jp-OutputArea-output img").count() >= 1
+    assert "Profile: pocket" in page.locator(".jp-Notebook").inner_text()
+    plot = page.locator(".jp-OutputArea-output img").first
+    plot.scroll_into_view_if_needed()
+    screenshot(page, "00_start_here.png")
+    page.close()
+
+
+def widget_text(page, css: str) -> str:
+    return " ".join(page.locator(css).all_inner_texts())
+
+
+def test_tokenizer_explorer_reacts_to_typing(browser, lab):
+    from transformers import AutoTokenizer
+
+    from course_lib.checkpoints import minilm_dir
+
+    page = open_and_run_all(browser, lab, "01_tokenization.ipynb")
+    word = "Lucario juggles xylophones"
+    expected = AutoTokenizer.from_pretrained(minilm_dir()).tokenize(word)
+    box = page.locator(".widget-text input[type='text']").first
+    box.scroll_into_view_if_needed()
+    box.fill(word)
+    box.press("Enter")
+    explorer = page.locator(".widget-vbox").filter(has=page.locator(".widget-text")).first
+    page.wait_for_function("([el, tok]) => el.innerText.includes(tok)", arg=[explorer.element_handle(), expected[-1]], timeout=15_000)
+    shown = explorer.inner_text()
+    assert all(piece in shown for piece in expected), (expected, shown[:500])
+    screenshot(page, "01_tokenizer_explorer.png", explorer)
+    page.close()
+
+
+def test_attention_heatmap_follows_the_sliders(browser, lab):
+    page = open_and_run_all(browser, lab, "02_hidden_states_and_pooler.ipynb")
+    slider = page.locator(".widget-slider").first
+    slider.scroll_into_view_if_needed()
+    container = page.locator(".widget-vbox").filter(has=page.locator(".widget-slider")).first
+    image = container.locator("img").first
+    image.wait_for(timeout=30_000)
+    before = image.get_attribute("src")
+    slider.locator(".noUi-handle").first.click()
+    slider.locator(".noUi-handle").first.press("ArrowRight")
+    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), before], timeout=30_000)
+    assert page.locator(".jp-OutputArea-output img").count() >= 3  # attention, similarity and layer plots
+    screenshot(page, "02_attention_explorer.png", container)
+    page.close()
+
+
+def test_freezing_widget_counts_and_trains(browser, lab):
+    page = open_and_run_all(browser, lab, "06_fine_tuning_modes.ipynb", timeout_s=1500)
+    checkbox = page.locator(".widget-checkbox input[type='checkbox']").first
+    checkbox.scroll_into_view_if_needed()
+    panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-checkbox")).first
+    count = panel.locator(".widget-html").first
+    before = count.inner_text()
+    checkbox.click()
+    page.wait_for_function("([el, old]) => el.innerText !== old", arg=[count.element_handle(), before], timeout=15_000)
+    panel.locator("button", has_text="Train").first.click()
+    panel.locator("img").first.wait_for(timeout=300_000)  # the live loss plot
+    screenshot(page, "06_freezing_widget.png", panel)
+    page.close()
