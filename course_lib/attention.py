@@ -1,4 +1,6 @@
 """Attention weights: get them safely, pick one layer and head, plot it, explore it with sliders."""
+import io
+
 import matplotlib.pyplot as plt
 
 from .errors import CourseError
@@ -50,25 +52,32 @@ def plot_attention(attentions, tokens: list[str], layer: int, head: int, index: 
     return fig
 
 
+def figure_png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (closes the figure)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def attention_explorer(attentions, tokens: list[str], layer: int = 0, head: int = 0, index: int = 0):
-    """Sliders for layer and head that redraw the heatmap; `.layer`/`.head` sliders and `.shown` are exposed."""
+    """Sliders for layer and head that redraw the heatmap.
+
+    Returns a VBox with `.layer`/`.head` sliders, the `.image` widget (PNG) and `.shown` = (layer, head) on display;
+    the picture is an Image widget, not an Output widget, so it renders the same in JupyterLab, Colab and tests.
+    """
     import ipywidgets as widgets
-    from IPython.display import clear_output, display
 
     check_layer_head(attentions, layer, head)
     layer_slider = widgets.IntSlider(value=layer, min=0, max=len(attentions) - 1, description="layer")
     head_slider = widgets.IntSlider(value=head, min=0, max=attentions[0].shape[1] - 1, description="head")
-    output = widgets.Output()
-    explorer = widgets.VBox([widgets.HBox([layer_slider, head_slider]), output])
-    explorer.layer, explorer.head, explorer.output = layer_slider, head_slider, output
+    image = widgets.Image(format="png")
+    explorer = widgets.VBox([widgets.HBox([layer_slider, head_slider]), image])
+    explorer.layer, explorer.head, explorer.image = layer_slider, head_slider, image
 
     def redraw(change=None):
-        fig = plot_attention(attentions, tokens, layer_slider.value, head_slider.value, index)
-        plt.close(fig)
+        image.value = figure_png(plot_attention(attentions, tokens, layer_slider.value, head_slider.value, index))
         explorer.shown = (layer_slider.value, head_slider.value)
-        with output:
-            clear_output(wait=True)
-            display(fig)
 
     layer_slider.observe(redraw, names="value")
     head_slider.observe(redraw, names="value")

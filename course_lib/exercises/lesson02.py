@@ -1,0 +1,56 @@
+"""Checks for the lesson 02 (hidden states and the pooler) exercises. Each recomputes the truth from the model."""
+import torch
+
+from . import not_answered, report
+
+
+def check_hidden_state_count(answer, model):
+    """Exercise 1: how many tensors `outputs.hidden_states` holds for this model."""
+    if answer is None:
+        return not_answered("`n_hidden_states`", "look at model.config.num_hidden_layers, and remember what hidden_states[0] is.")
+    layers = model.config.num_hidden_layers
+    if int(answer) == layers + 1:
+        return report(True, f"{layers} layers + 1 embedding output = {layers + 1} tensors.")
+    if int(answer) == layers:
+        return report(False, f"{answer} is the number of encoder layers only.",
+                      "hidden_states[0] is the embedding output, before any layer runs.")
+    return report(False, f"{answer} is not it.", "it depends on model.config.num_hidden_layers.")
+
+
+def check_mean_pool(pool, model, tokenizer, device="cpu"):
+    """Exercise 2: `pool(last_hidden_state, attention_mask)` is mask-aware mean pooling."""
+    if pool is None:
+        return not_answered("`my_mean_pool`", "multiply by attention_mask.unsqueeze(-1), sum over dim=1, divide by the mask sum.")
+    short, long = "A short sentence.", "A much longer sentence that forces the short one to be padded with many [PAD] tokens."
+    batch = tokenizer([short, long], padding=True, return_tensors="pt").to(device)
+    alone = tokenizer([short], return_tensors="pt").to(device)
+    with torch.no_grad():
+        padded_states, alone_states = model(**batch).last_hidden_state, model(**alone).last_hidden_state
+    got = pool(padded_states, batch["attention_mask"])
+    if tuple(got.shape) != (2, model.config.hidden_size):
+        return report(False, f"the result has shape {tuple(got.shape)}; expected (2, {model.config.hidden_size}).",
+                      "average over the token dimension (dim=1), not over the batch or hidden dimension.")
+    truth = alone_states.mean(dim=1)[0]
+    if torch.allclose(got[0], truth, atol=1e-4):
+        return report(True, "the padded short sentence gets the same vector as when it is encoded alone.")
+    if torch.allclose(got[0], padded_states[0].mean(dim=0), atol=1e-4):
+        return report(False, "you average over the [PAD] positions too, so padding changes the sentence vector.",
+                      "weight the tokens with attention_mask.unsqueeze(-1) and divide by attention_mask.sum(dim=1).")
+    return report(False, "the vector of the padded short sentence differs from its vector when encoded alone.",
+                  "(last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1), with mask = attention_mask.unsqueeze(-1).float().")
+
+
+def check_layer_parameters(answer, model):
+    """Exercise 3: the number of parameters (numel of every tensor) in one encoder layer."""
+    if answer is None:
+        return not_answered("`layer_params`", "sum(p.numel() for p in model.encoder.layer[0].parameters()).")
+    layer = model.base_model.encoder.layer[0]
+    truth = sum(p.numel() for p in layer.parameters())
+    matrices = sum(p.numel() for p in layer.parameters() if p.dim() == 2)
+    if int(answer) == truth:
+        return report(True, f"{truth:,} parameters per encoder layer ({matrices:,} of them in weight matrices).")
+    if int(answer) == matrices:
+        return report(False, f"{int(answer):,} counts the 2-D weight matrices only.",
+                      "biases and LayerNorm weights are parameters too: count p.numel() for every p.")
+    return report(False, f"{int(answer):,} is not the parameter count of one encoder layer.",
+                  "sum(p.numel() for p in model.encoder.layer[0].parameters()).")
