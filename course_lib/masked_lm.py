@@ -3,6 +3,7 @@
 Lesson 03 runs the pieces one by one in the notebook; these functions are the same steps
 packaged for reuse (the exercises, the tests and scripts/train_pocket_mlm_head.py).
 """
+import functools
 import random
 
 import torch
@@ -13,6 +14,9 @@ from .errors import CourseError
 
 def mask_positions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
     """Indices of the mask token in a 1-D `input_ids`; raises CourseError when there is none."""
+    if tokenizer.mask_token_id is None:
+        raise CourseError(f"{type(tokenizer).__name__} has no mask token: its model was not trained to fill in masks.",
+                          "load the tokenizer of a masked-LM checkpoint, e.g. session.load_tokenizer('mlm').")
     positions = (input_ids == tokenizer.mask_token_id).nonzero().flatten()
     if len(positions) == 0:
         raise CourseError(
@@ -24,14 +28,11 @@ def mask_positions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
 
 
 def mlm_logits_by_hand(model, batch) -> torch.Tensor:
-    """embeddings -> encoder -> MLM head, step by step; equals model(**batch).logits."""
-    base = model.base_model
-    hidden = base(**batch).last_hidden_state  # embeddings + encoder (lesson 02 takes these apart)
-    head = model.get_output_embeddings()  # the decoder: hidden -> vocabulary scores
-    transform = model.cls.predictions.transform if hasattr(model, "cls") else None
-    if transform is None:  # RoBERTa-style heads keep dense -> gelu -> layer_norm in lm_head
-        return model.lm_head(hidden)
-    return head(transform(hidden))
+    """Embeddings + encoder, then the MLM head's transform and decoder; equals model(**batch).logits."""
+    hidden = model.base_model(**batch).last_hidden_state  # lesson 02 takes this step apart
+    if hasattr(model, "cls"):  # BERT: cls.predictions = transform (dense, GELU, LayerNorm) + decoder
+        return model.get_output_embeddings()(model.cls.predictions.transform(hidden))
+    return model.lm_head(hidden)  # RoBERTa-style heads keep dense, GELU, layer_norm and decoder in lm_head
 
 
 def top_k_at_masks(logits: torch.Tensor, input_ids: torch.Tensor, tokenizer, top_k: int = 5) -> list[list[dict]]:
@@ -94,15 +95,22 @@ def mask_for_evaluation(input_ids: torch.Tensor, tokenizer, generator: torch.Gen
     return torch.where(chosen, tokenizer.mask_token_id, input_ids), torch.where(chosen, input_ids, -100)
 
 
-def mlm_sentences(seed: int = 0, heldout: int = 400, snli_sentences: int = 12000) -> dict[str, list[str]]:
-    """A fixed, seeded set of offline sentences (movie reviews + SNLI), split into train and held-out."""
+@functools.lru_cache(maxsize=1)
+def _sentence_pools() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Unique movie-review sentences and unique SNLI sentences, sorted (read once per process)."""
     movie = sorted({r["text"] for r in pocket_data.read_movie_snippets()})
     snli = sorted({s for r in pocket_data.read_snli("train") for s in (r["premise"], r["hypothesis"])})
+    return tuple(movie), tuple(snli)
+
+
+def mlm_sentences(seed: int = 0, heldout: int = 400, movie_sentences: int = 3000, snli_sentences: int = 3000) -> dict[str, list[str]]:
+    """A fixed, seeded set of offline sentences (movie reviews + SNLI), split into train and held-out."""
+    movie, snli = (list(pool) for pool in _sentence_pools())
     rng = random.Random(seed)
     rng.shuffle(movie)
     rng.shuffle(snli)
-    snli = snli[:snli_sentences]
     half = heldout // 2
+    movie, snli = movie[:movie_sentences + half], snli[:snli_sentences + half]
     return {"heldout": movie[:half] + snli[:half], "train": movie[half:] + snli[half:]}
 
 

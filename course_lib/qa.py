@@ -120,3 +120,85 @@ def plot_start_end(tokens: list[str], start_logits, end_logits, span: tuple[int,
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+NAMES = ["Anna", "Ben", "Carla", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemal", "Lena",
+         "Marco", "Nora", "Omar", "Paula", "Quentin", "Rosa", "Samir", "Tara", "Umar", "Vera", "Wim", "Yara"]
+CITIES = ["Lisbon", "Oslo", "Cairo", "Lima", "Dublin", "Hanoi", "Nairobi", "Quito", "Seoul", "Vienna", "Perth",
+          "Bogota", "Tunis", "Riga", "Porto", "Malmo", "Accra", "Kyoto", "Cork", "Turin"]
+JOBS = ["teacher", "nurse", "pilot", "baker", "lawyer", "farmer", "painter", "chemist", "plumber", "journalist",
+        "dentist", "carpenter", "librarian", "architect", "cook", "engineer"]
+QUESTIONS = {"city": "Where was {name} born?", "year": "When was {name} born?", "job": "What does {name} do for a living?"}
+
+
+def templated_qa(n: int, seed: int = 0, heldout: bool = False) -> list[dict]:
+    """Tiny templated QA items (question, context, answer, answer_start); held-out items use unseen names and cities."""
+    import random
+
+    rng = random.Random(seed)
+    names, cities = (NAMES[18:], CITIES[15:]) if heldout else (NAMES[:18], CITIES[:15])
+    items = []
+    for _ in range(n):
+        name, (city, other), job = rng.choice(names), rng.sample(cities, 2), rng.choice(JOBS)
+        year = str(rng.randint(1900, 2010))
+        context = f"{name} was born in {city} in {year}. Later, {name} moved to {other} and worked as a {job} there."
+        kind = rng.choice(sorted(QUESTIONS))
+        answer = {"city": city, "year": year, "job": job}[kind]
+        items.append({"kind": kind, "question": QUESTIONS[kind].format(name=name), "context": context, "answer": answer,
+                      "answer_start": context.index(answer if kind != "job" else f"a {job}") + (2 if kind == "job" else 0)})
+    return items
+
+
+def answer_token_positions(encoding, index: int, item: dict) -> tuple[int, int]:
+    """Token positions of the first and last answer token, found with the offsets."""
+    start_char, end_char = item["answer_start"], item["answer_start"] + len(item["answer"])
+    in_context = context_mask(encoding, index)
+    offsets = encoding["offset_mapping"][index]
+    tokens = [i for i in range(len(offsets)) if in_context[i] and offsets[i][0] < end_char and offsets[i][1] > start_char]
+    return tokens[0], tokens[-1]
+
+
+def train_span_head(model, tokenizer, items: list[dict], device, epochs: int = 150, lr: float = 0.05, seed: int = 0) -> list[float]:
+    """Train only qa_outputs on frozen encoder features (computed once); returns the loss per epoch."""
+    encoding = tokenizer([i["question"] for i in items], [i["context"] for i in items], padding=True,
+                         return_offsets_mapping=True, return_tensors="pt")
+    targets = torch.tensor([answer_token_positions(encoding, k, item) for k, item in enumerate(items)])
+    inputs = {k: v.to(device) for k, v in encoding.items() if k != "offset_mapping"}
+    with torch.no_grad():
+        hidden = model.base_model(**inputs).last_hidden_state
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(model.qa_outputs.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        start_logits, end_logits = model.qa_outputs(hidden).unbind(dim=-1)
+        start_logits = start_logits.masked_fill(~inputs["attention_mask"].bool(), -1e4)
+        end_logits = end_logits.masked_fill(~inputs["attention_mask"].bool(), -1e4)
+        loss = (torch.nn.functional.cross_entropy(start_logits, targets[:, 0].to(device))
+                + torch.nn.functional.cross_entropy(end_logits, targets[:, 1].to(device))) / 2
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def predicted_answers(model, tokenizer, items: list[dict], device, max_answer_len: int = 15) -> list[str]:
+    """The best span of each item, all items in one batch (short contexts: one window each)."""
+    encoding = tokenizer([i["question"] for i in items], [i["context"] for i in items], padding=True,
+                         return_offsets_mapping=True, return_tensors="pt")
+    start_logits, end_logits = span_logits(model, encoding, device)
+    answers = []
+    for k, item in enumerate(items):
+        in_context, cls = context_mask(encoding, k), cls_index(encoding, k, tokenizer)
+        allowed = in_context.clone()
+        allowed[cls] = True
+        start, end, _ = best_span(*span_probabilities(start_logits[k], end_logits[k], allowed), in_context, max_answer_len)
+        offsets = encoding["offset_mapping"][k]
+        answers.append(item["context"][int(offsets[start][0]):int(offsets[end][1])])
+    return answers
+
+
+def exact_match(model, tokenizer, items: list[dict], device) -> float:
+    """Share of items whose predicted answer is exactly the expected text."""
+    predictions = predicted_answers(model, tokenizer, items, device)
+    return sum(p == i["answer"] for p, i in zip(predictions, items)) / len(items)

@@ -7,8 +7,10 @@ all-MiniLM-L6-v2 ships without an MLM head. This script gives it one, cheaply:
   3. only the head (transform dense + LayerNorm, and the output bias) is trained on that cache;
   4. top-1 / top-5 accuracy is measured on held-out sentences, before (untrained head) and after.
 
-Run (a few minutes on 2 CPU cores):
+Run (about 6 CPU-minutes: encoding 6,000 sentences once, then 12 epochs over ~15,500 cached positions;
+the committed head took 20 minutes wall-clock on a heavily shared 2-core machine):
     HF_HUB_OFFLINE=1 python scripts/train_pocket_mlm_head.py
+Add --cache features.pt to keep the encoded features between runs (e.g. to try other epochs or learning rates).
 """
 import argparse
 import json
@@ -102,28 +104,37 @@ def show_examples(model, tokenizer, texts):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--passes", type=int, default=1, help="masking passes over the training sentences")
+    parser.add_argument("--movie", type=int, default=3000, help="training sentences from the movie reviews")
+    parser.add_argument("--snli", type=int, default=3000, help="training sentences from SNLI")
+    parser.add_argument("--lr", type=float, default=5e-3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--cache", help="optional .pt file: reuse (or write) the cached masked features")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
 
     seed_everything(args.seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     model = AutoModelForMaskedLM.from_pretrained(minilm_dir(), use_safetensors=True).eval()
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight, "decoder must stay tied"
-    sentences = mlm_sentences(seed=args.seed)
+    sentences = mlm_sentences(seed=args.seed, movie_sentences=args.movie, snli_sentences=args.snli)
     print(f"sentences: {len(sentences['train'])} train, {len(sentences['heldout'])} held out")
     examples = [f"the movie was {tokenizer.mask_token}.", f"a man is playing the {tokenizer.mask_token}.",
                 f"the capital of france is {tokenizer.mask_token}.", f"two dogs are {tokenizer.mask_token} in the snow."]
 
     baseline = masked_token_accuracy(model, tokenizer, sentences["heldout"], "cpu", seed=args.seed)
     print(f"untrained head: top1 {baseline['top1']:.3f} top5 {baseline['top5']:.3f} on {baseline['masked_tokens']} masked tokens")
-    features, labels = cache_masked_features(model, tokenizer, sentences["train"], args.seed, passes=args.passes)
+    if args.cache and Path(args.cache).exists():
+        features, labels = torch.load(args.cache)
+    else:
+        features, labels = cache_masked_features(model, tokenizer, sentences["train"], args.seed, passes=args.passes)
+        if args.cache:
+            torch.save((features, labels), args.cache)
     frequent = torch.bincount(labels, minlength=len(tokenizer)).topk(5).indices
     print(f"cached {len(labels)} masked positions; most frequent targets: {tokenizer.convert_ids_to_tokens(frequent.tolist())}")
 
-    train_head(model, features, labels, args.seed, epochs=args.epochs)
+    train_head(model, features, labels, args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
     metrics = masked_token_accuracy(model, tokenizer, sentences["heldout"], "cpu", seed=args.seed)
     freq_top1 = frequency_baseline(tokenizer, sentences["heldout"], frequent.tolist(), args.seed)
     print(f"trained head:   top1 {metrics['top1']:.3f} top5 {metrics['top5']:.3f} on {metrics['masked_tokens']} masked tokens")
@@ -144,7 +155,7 @@ def main():
         "script": "scripts/train_pocket_mlm_head.py",
         "description": ("MLM head (transform dense + LayerNorm + output bias) trained on cached, frozen MiniLM features of "
                         "BERT-masked movie-review and SNLI sentences; the decoder is tied to MiniLM's word embeddings. "
-                        f"seed={args.seed}, epochs={args.epochs}, passes={args.passes}. Metrics: held-out sentences, "
+                        f"seed={args.seed}, epochs={args.epochs}, passes={args.passes}, movie={args.movie}, snli={args.snli}. Metrics: held-out sentences, "
                         "15% of tokens replaced by [MASK]."),
     }
     (HEADS_DIR / "mlm_head.json").write_text(json.dumps(sidecar, indent=2) + "\n")
