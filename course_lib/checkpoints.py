@@ -64,6 +64,13 @@ def head_metadata(name: str) -> dict:
     return json.loads(sidecar.read_text()) if sidecar.exists() else {}
 
 
+def sidecar_config(config: dict) -> dict:
+    """Config kwargs from a sidecar; JSON stores id2label keys as strings, so turn them back into ints."""
+    if "id2label" in config:
+        config = {**config, "id2label": {int(k): v for k, v in config["id2label"].items()}}
+    return config
+
+
 def pocket_head_is_trained(name: str) -> bool:
     """True when the project ships a trained head for this pocket checkpoint."""
     spec = POCKET_CHECKPOINTS[name]
@@ -115,7 +122,7 @@ def _load_pocket_model(name: str, auto_class, **kwargs):
         info = {"missing_keys": sorted(k for k, _ in model.named_parameters()), "unexpected_keys": []}
         return model, info
     meta = head_metadata(name) if pocket_head_is_trained(name) else {}
-    config_kwargs = {**meta.get("config", {}), **kwargs}
+    config_kwargs = {**sidecar_config(meta.get("config", {})), **kwargs}
     model, info = auto_class.from_pretrained(minilm_dir(), output_loading_info=True, use_safetensors=True, **config_kwargs)
     info = {k: sorted(v) for k, v in info.items() if k in ("missing_keys", "unexpected_keys")}
     if meta:

@@ -10,11 +10,12 @@ layer k, with the attention masks) are computed once and cached; only the top la
 the pooler and the classifier are trained on that cache. Only the trained weights are
 saved (fp16) to course_lib/pocket_heads/nli_head.safetensors, with a JSON sidecar.
 
-    HF_HUB_OFFLINE=1 python scripts/train_pocket_nli_head.py            # ~10 min on 2 CPU cores
+    HF_HUB_OFFLINE=1 python scripts/train_pocket_nli_head.py   # ~7 min on 2 idle CPU cores; SNLI test 75.5%
+
+Seeded and deterministic: two runs give bit-identical weights.
 """
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -34,13 +35,14 @@ CONFIG = {"num_labels": 3, "id2label": dict(enumerate(NLI_LABELS)), "label2id": 
 def parse_args():
     """Command-line options (the defaults made the committed head)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-pairs", type=int, default=30000)
+    parser.add_argument("--train-pairs", type=int, default=20000)
     parser.add_argument("--test-pairs", type=int, default=None, help="default: the whole SNLI test split")
     parser.add_argument("--trained-layers", type=int, default=2, help="top encoder layers to train")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     parser.add_argument("--out", default=str(HEADS_DIR / "nli_head"))
     return parser.parse_args()
 
@@ -109,6 +111,14 @@ def train(model, cache, frozen_layers, names, epochs, lr, seed):
 
 
 @torch.no_grad()
+def round_to_fp16(model, names):
+    """Round the trained weights to fp16 (the storage format) so the test accuracy is that of the saved head."""
+    for name in names:
+        param = model.get_parameter(name)
+        param.copy_(param.half().float())
+
+
+@torch.no_grad()
 def accuracy(model, tokenizer, pairs, batch_size=64):
     """Accuracy of the full model (ordinary forward pass, as users load it) on NLI pairs."""
     model.eval()
@@ -145,6 +155,8 @@ def main():
     args = parse_args()
     started = time.perf_counter()
     seed_everything(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     model = BertForSequenceClassification.from_pretrained(minilm_dir(), use_safetensors=True, **CONFIG)
@@ -154,6 +166,7 @@ def main():
     cache = cache_frozen_states(model, tokenizer, train_pairs, frozen, args.batch_size)
     names = trained_parameter_names(model, frozen)
     train(model, cache, frozen, names, args.epochs, args.lr, args.seed)
+    round_to_fp16(model, names)  # measure exactly the weights that are saved
     test_accuracy = accuracy(model, tokenizer, test_pairs)
     minutes = (time.perf_counter() - started) / 60
     metrics = {"snli_test_accuracy": round(test_accuracy, 4), "snli_test_pairs": len(test_pairs),
