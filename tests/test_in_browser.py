@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
 TOKEN = "bert-workbench-test"
+CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab in front
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LAB_SETTINGS = {  # render every cell (no virtual scrolling) and never fetch news
@@ -54,7 +55,8 @@ def lab(tmp_path_factory):
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
     port = _free_port()
-    env = {**os.environ, "COURSE_PROFILE": "pocket", "HF_HUB_OFFLINE": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    env = {**os.environ, "COURSE_PROFILE": "pocket", "HF_HUB_OFFLINE": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces")}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
          f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={work / 'notebooks'}"],
@@ -83,7 +85,7 @@ def browser():
 def open_and_run_all(browser, lab: str, notebook: str, timeout_s: int = 600):
     """Open a notebook in JupyterLab, Run > Run All Cells, and wait until every cell has run."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}")
+    page.goto(f"{lab}/lab/tree/{notebook}?reset&token={TOKEN}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     select_kernel = page.locator(".jp-Dialog button", has_text="Select")
     try:
@@ -96,13 +98,13 @@ def open_and_run_all(browser, lab: str, notebook: str, timeout_s: int = 600):
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        prompts = page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
         if prompts and all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts):
             break
         time.sleep(1)
     else:
         raise AssertionError(f"{notebook}: cells still pending after {timeout_s} s: {prompts}")
-    text = page.locator(".jp-Notebook").inner_text()
+    text = page.locator(f"{CURRENT} .jp-Notebook").inner_text()
     assert "Traceback (most recent call last)" not in text, f"{notebook} raised an error in the browser"
     return page
 
