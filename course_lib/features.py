@@ -49,4 +49,4 @@ def cache_features(model, dataset, tokenizer, device, batch_size: int = 64, max_
     finally:
         hook.remove()
     features = torch.cat(captured).float().cpu()
-    return Dataset.from_dict({"features": features.numpy(), "label": dataset["label"]}).with_format("torch")
+    return Dataset.from_dict({"features": features.numpy(), "label": list(dataset["label"])}).with_format("torch")

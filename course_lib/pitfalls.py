@@ -1,4 +1,5 @@
 """Checks that catch the classic fine-tuning bugs. Each returns a short "OK ..." line or raises a CourseError."""
+import dis
 import re
 
 import torch
@@ -59,7 +60,7 @@ def check_trainable(model: nn.Module, mode="head_only", k: int = 2) -> str:
 
 def check_labeled(dataset, name: str = "this split") -> str:
     """Raise if a split has no usable labels (e.g. imdb's 'unsupervised' split, whose labels are all -1)."""
-    labels = torch.as_tensor(dataset["label"])
+    labels = torch.as_tensor(list(dataset["label"]))
     if len(labels) == 0 or (labels < 0).any():
         raise CourseError(f"{name} has {int((labels < 0).sum())} of {len(labels)} rows labeled -1 (unlabeled): "
                           "accuracy on it is meaningless.",
@@ -79,8 +80,8 @@ def padding_cost(lengths, batch_size: int = 32, pad_to: int | None = 512) -> dic
 def check_no_global_model(module_class) -> str:
     """Raise if a module's forward() reads a global nn.Module (a model it should hold as an attribute)."""
     forward = module_class.forward
-    used = [name for name in forward.__code__.co_names
-            if isinstance(forward.__globals__.get(name), nn.Module)]
+    global_names = {i.argval for i in dis.get_instructions(forward) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    used = sorted(name for name in global_names if isinstance(forward.__globals__.get(name), nn.Module))
     if used:
         raise CourseError(f"{module_class.__name__}.forward uses the global model(s) {used}: every instance shares "
                           "them, the optimizer never sees their parameters and .to(device) does not move them.",

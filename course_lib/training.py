@@ -5,7 +5,6 @@ rate up then decays it linearly, evaluates every epoch and keeps the best weight
 the model and history so far are kept, and `train(..., state=result)` resumes where it stopped.
 The loss is computed here, from raw logits, with cross-entropy (never softmax first).
 """
-import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
+from datasets import Dataset
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
@@ -53,7 +53,7 @@ def check_labels(dataset, num_labels: int, what: str = "train_data") -> None:
     if dataset is None or len(dataset) == 0:
         raise CourseError(f"{what} is empty: there is nothing to train or evaluate on.",
                           "check the split you passed and any filter or select() applied to it.")
-    labels = torch.as_tensor(dataset["label"])
+    labels = torch.as_tensor(list(dataset["label"]))
     bad = labels[(labels < 0) | (labels >= num_labels)]
     if len(bad):
         raise CourseError(
@@ -74,8 +74,8 @@ def tokenize(dataset, tokenizer, max_length: int = 128):
     if "input_ids" in dataset.column_names or "features" in dataset.column_names:
         return dataset
     columns = ["premise", "hypothesis"] if "premise" in dataset.column_names else ["text"]
-    encode = lambda batch: tokenizer(*[batch[c] for c in columns], truncation=True, max_length=max_length)
-    return dataset.map(encode, batched=True, remove_columns=columns)
+    encodings = tokenizer(*[list(dataset[c]) for c in columns], truncation=True, max_length=max_length)
+    return Dataset.from_dict({**encodings, "label": list(dataset["label"])})
 
 
 def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
@@ -85,7 +85,7 @@ def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 
                           generator=torch.Generator().manual_seed(seed))
     sampler = None
     if shuffle:
-        lengths = [len(ids) for ids in dataset["input_ids"]]
+        lengths = [len(ids) for ids in list(dataset["input_ids"])]
         sampler = LengthGroupedSampler(batch_size, lengths=lengths, generator=torch.Generator().manual_seed(seed))
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
 

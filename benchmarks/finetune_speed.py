@@ -1,0 +1,147 @@
+"""How fast is course_lib.train? Ratios measured in one run, same model, data and hyper-parameters.
+
+    python benchmarks/finetune_speed.py            # a few minutes on a 2-core CPU
+    python benchmarks/finetune_speed.py --rows 1024 --epochs 2
+
+Prints, for the pocket encoder (MiniLM) on the movie-review snippets:
+  1. course_lib.train vs the 🤗 Trainer (goal >= 1.0x)
+  2. course_lib.train vs a source-style loop that pads every sentence to 512 (goal >= 5x)
+  3. head only on cached features vs head only re-running the frozen encoder, per epoch (goal >= 20x)
+Each phase runs in its own fresh process, so its peak memory (max RSS, or CUDA max allocated) is its own.
+This is a benchmark, not a test: timings depend on the machine and its load.
+"""
+import argparse
+import multiprocessing
+import resource
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import torch
+
+
+def setup(args):
+    """Session, tokenizer, a fresh classifier and the train/eval rows."""
+    import course_lib
+    from transformers import AutoModelForSequenceClassification
+
+    torch.set_num_threads(args.threads)
+    session = course_lib.setup(profile="pocket", device=args.device, verbose=False)
+    data = session.load_sentiment()
+    model = session.load_model("encoder", AutoModelForSequenceClassification, num_labels=2)
+    return session, session.load_tokenizer("encoder"), model, data["train"].select(range(args.rows)), data["validation"].select(range(64))
+
+
+def peak_memory_mb(device) -> float:
+    """Peak memory of this process: CUDA max allocated on a GPU, else max resident set size."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_course_lib(args):
+    """course_lib.train, full fine-tuning: dynamic padding, length-grouped batches."""
+    from course_lib.training import train
+
+    session, tokenizer, model, train_rows, eval_rows = setup(args)
+    result = train(model, train_rows, eval_rows, tokenizer, device=session.device, epochs=args.epochs, lr=5e-5,
+                   batch_size=args.batch_size, max_length=128, plot=False, progress=False)
+    return result.seconds, peak_memory_mb(session.device)
+
+
+def run_trainer(args):
+    """The 🤗 Trainer, same model, rows, batch size, learning rate and epochs (training time only)."""
+    from transformers import Trainer, TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
+
+    session, tokenizer, model, train_rows, _ = setup(args)
+    encoded = train_rows.map(lambda b: tokenizer(b["text"], truncation=True, max_length=128), batched=True,
+                             remove_columns=["text"])
+    targs = TrainingArguments(output_dir=tempfile.mkdtemp(), num_train_epochs=args.epochs, learning_rate=5e-5,
+                              per_device_train_batch_size=args.batch_size, train_sampling_strategy="group_by_length", eval_strategy="no",
+                              save_strategy="no", report_to="none", disable_tqdm=True, log_level="error",
+                              use_cpu=session.device.type == "cpu", dataloader_num_workers=0, dataloader_pin_memory=False)
+    trainer = Trainer(model=model, args=targs, train_dataset=encoded, processing_class=tokenizer)
+    trainer.remove_callback(PrinterCallback)
+    start = time.perf_counter()
+    trainer.train()
+    return time.perf_counter() - start, peak_memory_mb(session.device)
+
+
+def run_pad_512(args):
+    """A source-style loop: every sentence padded to 512, plain DataLoader, torch AdamW."""
+    session, tokenizer, model, train_rows, _ = setup(args)
+    encoded = tokenizer(list(train_rows["text"]), padding="max_length", truncation=True, max_length=512, return_tensors="pt")
+    dataset = torch.utils.data.TensorDataset(encoded["input_ids"], encoded["attention_mask"], torch.tensor(list(train_rows["label"])))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
+    model.to(session.device).train()
+    start = time.perf_counter()
+    for _ in range(args.epochs):
+        for ids, mask, labels in loader:
+            loss = model(input_ids=ids.to(session.device), attention_mask=mask.to(session.device),
+                         labels=labels.to(session.device)).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    return time.perf_counter() - start, peak_memory_mb(session.device)
+
+
+def run_head_rerun(args):
+    """Head only, frozen encoder re-run every epoch (seconds per epoch)."""
+    from course_lib.freezing import freeze
+    from course_lib.training import train
+
+    session, tokenizer, model, train_rows, eval_rows = setup(args)
+    freeze(model, "head_only")
+    result = train(model, train_rows, eval_rows, tokenizer, device=session.device, epochs=args.epochs, lr=5e-3,
+                   batch_size=args.batch_size, plot=False, progress=False)
+    return result.seconds / args.epochs, peak_memory_mb(session.device)
+
+
+def run_head_cached(args):
+    """Head only on cached features (seconds per epoch; the one-off caching is reported separately)."""
+    from course_lib.features import HeadOnFeatures, cache_features, head_of
+    from course_lib.freezing import freeze
+    from course_lib.training import train
+
+    session, tokenizer, model, train_rows, eval_rows = setup(args)
+    freeze(model, "head_only")
+    start = time.perf_counter()
+    features = cache_features(model, train_rows, tokenizer, session.device, progress=False)
+    caching = time.perf_counter() - start
+    eval_features = cache_features(model, eval_rows, tokenizer, session.device, progress=False)
+    result = train(HeadOnFeatures(head_of(model), 2), features, eval_features, device=session.device,
+                   epochs=args.epochs, lr=5e-3, batch_size=args.batch_size, plot=False, progress=False)
+    print(f"  (one-off feature caching: {caching:.2f} s)")
+    return result.seconds / args.epochs, peak_memory_mb(session.device)
+
+
+PHASES = {"course_lib.train": run_course_lib, "HF Trainer": run_trainer, "pad-to-512 loop": run_pad_512,
+          "head only, encoder re-run": run_head_rerun, "head only, cached features": run_head_cached}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=256, help="training rows (default 256)")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+    args = parser.parse_args()
+    print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads}")
+    seconds, memory = {}, {}
+    context = multiprocessing.get_context("spawn")
+    for name, phase in PHASES.items():  # one fresh process per phase: clean peak memory, no shared warm-up
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            seconds[name], memory[name] = pool.submit(phase, args).result()
+        print(f"{name:28} {seconds[name]:8.2f} s   peak memory {memory[name]:7.0f} MB")
+    print()
+    print(f"course_lib.train vs HF Trainer:           {seconds['HF Trainer'] / seconds['course_lib.train']:.2f}x (goal >= 1.0x)")
+    print(f"course_lib.train vs pad-to-512 loop:      {seconds['pad-to-512 loop'] / seconds['course_lib.train']:.2f}x (goal >= 5x)")
+    print(f"head only, cached vs re-run, per epoch:   "
+          f"{seconds['head only, encoder re-run'] / seconds['head only, cached features']:.1f}x (goal >= 20x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+import math
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+import course_lib
+from course_lib.checkpoints import minilm_dir
+from course_lib.training import evaluate, mixed_precision_for, train
+
+from lesson06_fixtures import tiny_bert, word_sentiment
+
+CPU = torch.device("cpu")
+FAST = dict(device=CPU, lr=1e-2, batch_size=16, warmup=0.0, plot=False, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(minilm_dir())
+
+
+@pytest.fixture(scope="module")
+def data():
+    return word_sentiment(96, seed=0), word_sentiment(48, seed=1)
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_train_lowers_loss_and_keeps_best_weights(tokenizer, data):
+    torch.manual_seed(0)
+    model = tiny_bert(tokenizer)
+    before = evaluate(model, data[1], CPU, tokenizer)
+    result = train(model, *data, tokenizer, epochs=4, **FAST)
+    after = evaluate(model, data[1], CPU, tokenizer)
+    assert len(result.history) == 4 and not result.interrupted
+    assert after["loss"] < before["loss"]
+    assert after["accuracy"] >= 0.9 > before["accuracy"]
+    best = max(result.history, key=lambda row: row["eval_accuracy"])
+    assert after["accuracy"] == pytest.approx(best["eval_accuracy"])  # the model holds the best epoch's weights
+    assert all(torch.equal(v, result.best_weights[k]) for k, v in model.state_dict().items())
+    assert result.step == 4 * math.ceil(96 / 16) == len(result.losses)
+
+
+def test_gradient_accumulation_counts_optimizer_steps(tokenizer, data):
+    model = tiny_bert(tokenizer)
+    result = train(model, *data, tokenizer, epochs=1, grad_accum=2, **FAST)
+    assert result.step == 6  # batches
+    assert result.scheduler.scheduler.last_epoch == 3  # optimizer/scheduler steps: 6 batches / 2
+
+
+def test_keyboard_interrupt_keeps_progress_and_resume_finishes(tokenizer, data):
+    model = tiny_bert(tokenizer)
+    start = weights(model)
+
+    def stop_mid_epoch_2(state):
+        if state.step == 10:  # epoch 1 has 6 batches: stop at batch 4 of epoch 2
+            raise KeyboardInterrupt
+
+    result = train(model, *data, tokenizer, epochs=2, callbacks=[stop_mid_epoch_2], **FAST)
+    assert result.interrupted and result.epoch == 1 and result.batches_done == 4
+    assert len(result.history) == 1 and result.step == 6 + 4
+    assert any(not torch.equal(v, start[k]) for k, v in model.state_dict().items())  # trained weights kept
+    resumed = train(model, *data, tokenizer, epochs=2, state=result, **FAST)
+    assert resumed is result and not resumed.interrupted
+    assert len(resumed.history) == 2 and resumed.step == 12 and [s for s, _ in resumed.losses] == list(range(1, 13))
+
+
+def test_labels_out_of_range_and_empty_data(tokenizer, data):
+    model = tiny_bert(tokenizer)
+    bad = data[0].cast_column("label", data[0].features["label"].__class__(names=list("abcdef")))
+    bad = bad.map(lambda row, i: {"label": 5 if i == 3 else row["label"]}, with_indices=True)
+    with pytest.raises(course_lib.CourseError) as error:
+        train(model, bad, data[1], tokenizer, epochs=1, **FAST)
+    assert "num_labels=2" in str(error.value) and "label 5" in str(error.value)
+    with pytest.raises(course_lib.CourseError, match="empty"):
+        train(model, data[0].select([]), data[1], tokenizer, epochs=1, **FAST)
+
+
+def test_mixed_precision_choice():
+    assert mixed_precision_for(CPU) == "no"
