@@ -8,6 +8,7 @@ across labels (single-label) or entailment-vs-contradiction per label (multi-lab
 import torch
 
 from .errors import CourseError
+from .hidden_states import mean_pool  # mask-aware mean pooling, as in lesson 02 (sentence-transformers pooling)
 
 DEFAULT_TEMPLATE = "This example is {}."
 
@@ -75,12 +76,6 @@ def zero_shot_by_hand(model, tokenizer, text: str, candidate_labels, device,
     find_label_id(model.config, "entail")  # fail early, before running the model, if this is not an NLI head
     logits = nli_logits(model, tokenizer, text, make_hypotheses(candidate_labels, template), device)
     return ranked(text, candidate_labels, scores_from_nli_logits(logits, model.config, multi_label))
-
-
-def mean_pool(last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average the token vectors of each sentence, ignoring padding (sentence-transformers pooling)."""
-    mask = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
-    return (last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
 
 @torch.no_grad()
