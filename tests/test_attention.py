@@ -11,11 +11,6 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
 def eager(session):
     tokenizer = session.load_tokenizer("encoder")
     model = session.load_model("encoder", AutoModel, attn_implementation="eager")

@@ -8,11 +8,6 @@ from course_lib.classification_heads import (classification_logits_by_hand, fit_
                                              label_probabilities, loss_for, tiny_roberta_classifier)
 
 
-@pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
 def test_roberta_head_by_hand_equals_the_model():
     model = tiny_roberta_classifier(num_labels=3)
     assert head_style(model) == "roberta"

@@ -9,11 +9,6 @@ from course_lib.hidden_states import mean_pool
 
 
 @pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
 def tokenizer(session):
     return session.load_tokenizer("encoder")
 

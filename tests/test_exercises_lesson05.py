@@ -10,11 +10,6 @@ from course_lib.zero_shot import make_hypotheses, nli_logits, scores_from_nli_lo
 TEXT, LABELS = "The recipe needs two eggs, flour and a pinch of salt.", ["cooking", "sports", "food"]
 
 
-@pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
 def test_multi_label_scores_check(session):
     model, tokenizer = session.load_model("nli", AutoModelForSequenceClassification), session.load_tokenizer("nli")
     logits = nli_logits(model, tokenizer, TEXT, make_hypotheses(LABELS), session.device)

@@ -9,11 +9,6 @@ from course_lib.exercises import lesson03
 
 
 @pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
 def tokenizer(session):
     return session.load_tokenizer("mlm")
 

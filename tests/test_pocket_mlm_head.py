@@ -16,11 +16,6 @@ needs_head = pytest.mark.skipif(not HEAD.exists(), reason="no trained pocket MLM
 
 
 @pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
 def tokenizer(session):
     return session.load_tokenizer("mlm")
 

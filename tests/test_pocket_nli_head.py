@@ -14,16 +14,6 @@ HEAD = HEADS_DIR / "nli_head.safetensors"
 SIDECAR = HEADS_DIR / "nli_head.json"
 
 
-@pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
-def nli(session):
-    return session.load_model("nli", AutoModelForSequenceClassification), session.load_tokenizer("nli")
-
-
 def test_the_head_is_small_and_holds_only_trained_weights():
     assert HEAD.stat().st_size < 10_000_000
     keys = load_file(HEAD).keys()

@@ -69,7 +69,13 @@ def test_auto_reachable_hub_picks_full(monkeypatch):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
-    threading.Thread(target=lambda: server.accept()[0].close(), daemon=True).start()
+    def accept_once():
+        try:
+            server.accept()[0].close()
+        except OSError:  # the server was closed first: the probe's connect already proved reachability
+            pass
+
+    threading.Thread(target=accept_once, daemon=True).start()
     monkeypatch.setenv("COURSE_PROFILE", "auto")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)

@@ -12,11 +12,6 @@ CONTEXT = "The Eiffel Tower was completed in 1889. It stands in Paris and is 330
 
 
 @pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
 def tokenizer(session):
     return session.load_tokenizer("qa")
 

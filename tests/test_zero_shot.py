@@ -14,16 +14,6 @@ LABELS = ["travel", "cooking", "dancing", "exploration"]
 
 
 @pytest.fixture(scope="module")
-def session():
-    return course_lib.setup(profile="pocket", verbose=False)
-
-
-@pytest.fixture(scope="module")
-def nli(session):
-    return session.load_model("nli", AutoModelForSequenceClassification), session.load_tokenizer("nli")
-
-
-@pytest.fixture(scope="module")
 def encoder(session):
     return session.load_model("encoder", AutoModel), session.load_tokenizer("encoder")
 
