@@ -5,6 +5,7 @@ import re
 import torch
 from torch import nn
 
+from .checkpoints import count_parameters
 from .errors import CourseError
 from .freezing import groups_for_mode, trainable_groups
 
@@ -51,7 +52,7 @@ def check_trainable(model: nn.Module, mode="head_only", k: int = 2) -> str:
     expected = list(mode) if isinstance(mode, (list, tuple)) else groups_for_mode(model, mode, k)
     actual = trainable_groups(model)
     if actual != expected:
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        trainable = count_parameters(model, trainable_only=True)
         raise CourseError(f"Mode {mode!r} should train {expected}, but {actual} are trainable ({trainable:,} parameters). "
                           "Was the freezing cell run?",
                           f"run course_lib.freezing.freeze(model, {mode!r}) before training.")
