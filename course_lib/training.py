@@ -33,6 +33,7 @@ class TrainState:
     batches_done: int = 0  # batches finished in the current epoch
     step: int = 0  # optimizer steps so far
     best_accuracy: float = -1.0
+    best_loss: float = float("inf")  # eval loss of the best epoch: breaks ties in accuracy
     best_weights: dict | None = None
     interrupted: bool = False
     seconds: float = 0.0
@@ -117,6 +118,14 @@ def evaluate(model, dataset, device, tokenizer=None, batch_size: int = 64, max_l
     return {"loss": total_loss / count, "accuracy": correct / count}
 
 
+FUSED_ADAMW_DEVICES = ("cpu", "cuda", "mps")  # where torch.optim.AdamW(fused=True) has a kernel
+
+
+def make_optimizer(parameters, lr: float, weight_decay: float, device: torch.device) -> torch.optim.AdamW:
+    """torch.optim.AdamW; fused (one kernel for all weights, ~5x faster steps on CPU) where PyTorch has the kernel."""
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay, fused=device.type in FUSED_ADAMW_DEVICES)
+
+
 def new_state(model, loader, epochs, lr, weight_decay, warmup, grad_accum, device) -> TrainState:
     """A fresh run: Accelerator, torch.optim.AdamW on the trainable parameters, linear warmup schedule, all prepared."""
     accelerator = Accelerator(cpu=device.type == "cpu", mixed_precision=mixed_precision_for(device),
@@ -125,7 +134,7 @@ def new_state(model, loader, epochs, lr, weight_decay, warmup, grad_accum, devic
     if not trainable:
         raise CourseError("No parameter is trainable: everything is frozen.",
                           "unfreeze something, e.g. course_lib.freezing.freeze(model, 'head_only').")
-    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
+    optimizer = make_optimizer(trainable, lr, weight_decay, device)
     total_steps = math.ceil(len(loader) / grad_accum) * epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup * total_steps), total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
@@ -146,6 +155,11 @@ def train_one_batch(model, batch: dict, state: TrainState) -> float:
     return loss.item()
 
 
+def improves(scores: dict, state: TrainState) -> bool:
+    """Higher eval accuracy, or the same accuracy with a lower eval loss (on tiny eval sets accuracy ties a lot)."""
+    return (scores["accuracy"], -scores["loss"]) > (state.best_accuracy, -state.best_loss)
+
+
 def end_epoch(model, state: TrainState, eval_data, tokenizer, device, batch_size, max_length, train_losses, seconds):
     """Evaluate, record the epoch in the history, and keep the weights if they are the best so far."""
     scores = evaluate(model, eval_data, device, tokenizer, batch_size * 2, max_length)
@@ -155,8 +169,8 @@ def end_epoch(model, state: TrainState, eval_data, tokenizer, device, batch_size
                           "eval_loss": scores["loss"], "eval_accuracy": scores["accuracy"], "seconds": seconds})
     if state.plot is not None:
         state.plot.add(state.step, eval=scores["loss"])
-    if scores["accuracy"] > state.best_accuracy:
-        state.best_accuracy = scores["accuracy"]
+    if improves(scores, state):
+        state.best_accuracy, state.best_loss = scores["accuracy"], scores["loss"]
         weights = state.accelerator.unwrap_model(model).state_dict()
         state.best_weights = {k: v.detach().cpu().clone() for k, v in weights.items()}
 

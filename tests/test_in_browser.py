@@ -1,7 +1,7 @@
 """The course as a learner meets it: real JupyterLab, driven in headless Chromium.
 
 Slow: needs Debian's `chromium` and `pip install playwright` (no browser download). Run it with
-`bash scripts/check_in_browser.sh`, which installs both, or `python -m pytest -m slow tests/test_in_browser.py`.
+`bash scripts/check_learner_experience.sh`, which installs both, or `python -m pytest -m slow tests/test_in_browser.py`.
 Screenshots go to docs/screenshots/ (the README uses them).
 """
 import json
@@ -41,7 +41,7 @@ def _free_port() -> int:
 def lab(tmp_path_factory):
     """A JupyterLab server on loopback serving a scratch copy of the notebooks."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed: run scripts/check_in_browser.sh")
+        pytest.skip("Debian chromium is not installed: run scripts/check_learner_experience.sh")
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
     for path in (work / "notebooks").glob("*.ipynb"):  # clear stored outputs: the browser must produce them

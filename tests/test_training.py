@@ -6,7 +6,7 @@ from transformers import AutoTokenizer
 
 import course_lib
 from course_lib.checkpoints import minilm_dir
-from course_lib.training import evaluate, mixed_precision_for, train
+from course_lib.training import TrainState, evaluate, improves, make_optimizer, mixed_precision_for, train
 
 from lesson06_fixtures import tiny_bert, word_sentiment
 
@@ -37,10 +37,26 @@ def test_train_lowers_loss_and_keeps_best_weights(tokenizer, data):
     assert len(result.history) == 4 and not result.interrupted
     assert after["loss"] < before["loss"]
     assert after["accuracy"] >= 0.9 > before["accuracy"]
-    best = max(result.history, key=lambda row: row["eval_accuracy"])
+    best = max(result.history, key=lambda row: (row["eval_accuracy"], -row["eval_loss"]))
     assert after["accuracy"] == pytest.approx(best["eval_accuracy"])  # the model holds the best epoch's weights
+    assert after["loss"] == pytest.approx(best["eval_loss"], rel=1e-4)
     assert all(torch.equal(v, result.best_weights[k]) for k, v in model.state_dict().items())
     assert result.step == 4 * math.ceil(96 / 16) == len(result.losses)
+
+
+def test_accuracy_ties_are_broken_by_lower_eval_loss():
+    state = TrainState(best_accuracy=1.0, best_loss=0.60)
+    assert improves({"accuracy": 1.0, "loss": 0.20}, state)  # same accuracy, more confident: better
+    assert not improves({"accuracy": 1.0, "loss": 0.70}, state)
+    assert not improves({"accuracy": 0.9, "loss": 0.01}, state)  # accuracy comes first
+    assert improves({"accuracy": 0.0, "loss": 9.0}, TrainState())  # the first epoch always counts
+
+
+def test_optimizer_is_torch_adamw_fused_where_pytorch_has_the_kernel():
+    weights = [torch.nn.Parameter(torch.zeros(3))]
+    assert isinstance(make_optimizer(weights, 1e-3, 0.01, torch.device("cpu")), torch.optim.AdamW)
+    assert make_optimizer(weights, 1e-3, 0.01, torch.device("cpu")).defaults["fused"] is True
+    assert not make_optimizer(weights, 1e-3, 0.01, torch.device("meta")).defaults["fused"]
 
 
 def test_gradient_accumulation_counts_optimizer_steps(tokenizer, data):
