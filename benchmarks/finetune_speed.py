@@ -29,7 +29,16 @@ def setup(args):
     session = course_lib.setup(profile="pocket", device=args.device, verbose=False)
     data = session.load_sentiment()
     model = session.load_model("encoder", AutoModelForSequenceClassification, num_labels=2)
-    return session, session.load_tokenizer("encoder"), model, data["train"].select(range(args.rows)), data["validation"].select(range(64))
+    tokenizer = session.load_tokenizer("encoder")
+    warm_up(model, tokenizer, session.device)
+    return session, tokenizer, model, data["train"].select(range(args.rows)), data["validation"].select(range(64))
+
+
+def warm_up(model, tokenizer, device):
+    """One forward and backward pass, gradients then dropped: no phase pays the process's first-call costs."""
+    batch = tokenizer(["a warm-up sentence"] * 4, return_tensors="pt").to(device)
+    model.to(device)(**batch).logits.sum().backward()
+    model.zero_grad(set_to_none=True)
 
 
 def peak_memory_mb(device) -> float:

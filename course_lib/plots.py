@@ -23,8 +23,9 @@ def show_heatmaps(matrices, xlabels=None, ylabels=None, titles=None, cmap="virid
 class LossPlot:
     """A live loss curve: call `add(step, **series)`; it redraws in place in a notebook."""
 
-    def __init__(self, title="training loss", xlabel="step", ylabel="loss", every=1, live=True):
+    def __init__(self, title="training loss", xlabel="step", ylabel="loss", every=1, live=True, output=None):
         self.title, self.xlabel, self.ylabel, self.every, self.live = title, xlabel, ylabel, every, live
+        self.output = output  # an ipywidgets.Output to draw into (display updates do not reach widget outputs)
         self.series: dict[str, tuple[list, list]] = {}
         self.handle = None
         self.calls = 0
@@ -57,7 +58,11 @@ class LossPlot:
         from IPython.display import display
 
         fig = self.figure()
-        if self.handle is None:
+        if self.output is not None:
+            with self.output:
+                self.output.clear_output(wait=True)
+                display(fig)
+        elif self.handle is None:
             self.handle = display(fig, display_id=True)
         else:
             self.handle.update(fig)

@@ -15,6 +15,7 @@ class FreezingWidget:
     def __init__(self, model, train_data=None, eval_data=None, tokenizer=None, device="cpu", **train_kwargs):
         self.model, self.train_data, self.eval_data, self.tokenizer = model, train_data, eval_data, tokenizer
         self.device, self.train_kwargs, self.result = device, train_kwargs, None
+        self.applying_mode = False  # True while a mode ticks its boxes: those ticks are not "custom"
         self.initial_weights = copy.deepcopy(model.state_dict())
         groups = parameter_groups(model)
         self.checkboxes = {g: widgets.Checkbox(value=any(p.requires_grad for p in ps), description=g, indent=False)
@@ -23,7 +24,7 @@ class FreezingWidget:
         self.count = widgets.HTML()
         self.button = widgets.Button(description="Train (short run)", button_style="primary",
                                      disabled=train_data is None)
-        self.output = widgets.Output()
+        self.plot_output, self.output = widgets.Output(), widgets.Output()
         for box in self.checkboxes.values():
             box.observe(self.on_checkbox, names="value")
         self.mode.observe(self.on_mode, names="value")
@@ -41,7 +42,9 @@ class FreezingWidget:
         self.count.value = f"<b>trainable: {trainable:,} of {total:,} parameters ({trainable / total:.1%})</b>"
 
     def on_checkbox(self, change) -> None:
-        """A checkbox changed: recount."""
+        """A checkbox changed: recount; a hand-made choice is no longer the picked mode, so show "custom"."""
+        if not self.applying_mode:
+            self.mode.value = "custom"
         self.update_count()
 
     def on_mode(self, change) -> None:
@@ -49,8 +52,12 @@ class FreezingWidget:
         if change["new"] == "custom":
             return
         wanted = groups_for_mode(self.model, change["new"])
-        for group, box in self.checkboxes.items():
-            box.value = group in wanted
+        self.applying_mode = True
+        try:
+            for group, box in self.checkboxes.items():
+                box.value = group in wanted
+        finally:
+            self.applying_mode = False
         self.update_count()
 
     def on_train(self, button=None) -> None:
@@ -58,8 +65,9 @@ class FreezingWidget:
         self.model.load_state_dict(self.initial_weights)
         self.update_count()
         self.output.clear_output()
+        self.plot_output.clear_output()
         with self.output:
-            plot = LossPlot(title=f"training {', '.join(self.chosen())}", every=5)
+            plot = LossPlot(title=f"training {', '.join(self.chosen())}", every=2, output=self.plot_output)
             self.result = train(self.model, self.train_data, self.eval_data, self.tokenizer, device=self.device,
                                 plot=plot, **self.train_kwargs)
             print(f"eval accuracy: {self.result.history[-1]['eval_accuracy']:.3f}")
@@ -72,4 +80,4 @@ class FreezingWidget:
         """Display the widget."""
         boxes = widgets.GridBox(list(self.checkboxes.values()),
                                 layout=widgets.Layout(grid_template_columns="repeat(3, 180px)"))
-        display(widgets.VBox([self.mode, boxes, self.count, self.button, self.output]))
+        display(widgets.VBox([self.mode, boxes, self.count, self.button, self.plot_output, self.output]))

@@ -173,7 +173,9 @@ def test_freezing_widget_counts_and_trains(browser, lab):
     before = count.inner_text()
     checkbox.click()
     page.wait_for_function("([el, old]) => el.innerText !== old", arg=[count.element_handle(), before], timeout=15_000)
+    assert panel.locator("select").first.input_value() == "custom"  # a hand-made choice is not the picked mode
     panel.locator("button", has_text="Train").first.click()
     panel.locator("img").first.wait_for(timeout=300_000)  # the live loss plot
+    panel.get_by_text("eval accuracy").wait_for(timeout=300_000)  # the short run finished
     screenshot(page, "06_freezing_widget.png", panel)
     page.close()

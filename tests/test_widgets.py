@@ -24,6 +24,8 @@ def test_checkboxes_update_the_count_and_the_model():
     widget.mode.value = "last_k"
     assert [g for g, b in widget.checkboxes.items() if b.value] == ["layer.1", "layer.2", "pooler", "head"]
     assert f"trainable: {trainable(model):,} of" in widget.count.value
+    widget.checkboxes["embeddings"].value = True  # a hand-made change: the menu no longer claims "last_k"
+    assert widget.mode.value == "custom" and widget.checkboxes["layer.1"].value
 
 
 def test_button_runs_a_short_training():
