@@ -42,9 +42,10 @@ class FreezingWidget:
         self.count.value = f"<b>trainable: {trainable:,} of {total:,} parameters ({trainable / total:.1%})</b>"
 
     def on_checkbox(self, change) -> None:
-        """A checkbox changed: recount; a hand-made choice is no longer the picked mode, so show "custom"."""
-        if not self.applying_mode:
-            self.mode.value = "custom"
+        """A checkbox changed by hand: it is no longer the picked mode, so show "custom", and recount."""
+        if self.applying_mode:
+            return  # on_mode recounts once, after ticking all its boxes
+        self.mode.value = "custom"
         self.update_count()
 
     def on_mode(self, change) -> None:
