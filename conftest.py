@@ -7,6 +7,8 @@ thread proves the outputs do not depend on the thread count. Learners are unaffe
 import os
 import tempfile
 
+import pytest
+
 os.environ["COURSE_PROFILE"] = "pocket"
 os.environ["COURSE_DEVICE"] = "cpu"
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -15,3 +17,29 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("COURSE_METRICS_DIR", tempfile.mkdtemp(prefix="course_metrics_"))
+
+
+def _notebook_stem(item) -> str | None:
+    """'06_fine_tuning_modes' for an nbval cell of that notebook, else None."""
+    path = str(getattr(item, "fspath", ""))
+    return path.rsplit("/", 1)[-1][:-6] if path.endswith(".ipynb") else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(session, config, items):
+    """Keep each notebook's cells in one xdist worker, and run each metric test after its notebook."""
+    stems = {}
+    for item in items:
+        stem = _notebook_stem(item)
+        if stem:
+            stems.setdefault(stem[:2], stem)
+            item.add_marker(pytest.mark.xdist_group(stem))
+    metric_items = [i for i in items if getattr(i, "originalname", "") == "test_lesson_metric_meets_threshold"
+                    and isinstance(getattr(getattr(i, "callspec", None), "params", {}).get("name"), str)]
+    for item in metric_items:
+        number = item.callspec.params["name"][:2]
+        if number in stems:
+            item.add_marker(pytest.mark.xdist_group(stems[number]))
+        else:
+            item.add_marker(pytest.mark.skip(reason=f"lesson {number} is not part of this pytest run"))
+    items[:] = [i for i in items if i not in metric_items] + metric_items

@@ -1,0 +1,29 @@
+"""The suite pins its own world (conftest.py): pocket profile, CPU, one thread, whatever the machine."""
+import os
+import subprocess
+import sys
+
+import torch
+
+from course_lib import device
+
+
+def test_conftest_pins_profile_device_and_threads():
+    assert os.environ["COURSE_PROFILE"] == "pocket"
+    assert os.environ["COURSE_DEVICE"] == "cpu"
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+
+
+def test_course_device_pins_cpu_on_a_cuda_machine(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert device.pick_device().type == "cpu"
+    monkeypatch.delenv("COURSE_DEVICE")
+    assert device.pick_device().type == "cuda"  # learners keep their GPU
+
+
+def test_notebook_kernels_inherit_one_thread():
+    code = "import torch; print(torch.get_num_threads())"
+    threads = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert threads.strip() == "1"
