@@ -1,4 +1,4 @@
-"""Command line: `python -m course_lib run|data|store-outputs|profiles`."""
+"""Command line: `python -m course_lib run|data|store-outputs|profiles|rehearse`."""
 import argparse
 import sys
 from pathlib import Path
@@ -17,6 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     store = commands.add_parser("store-outputs", help="maintainers: re-execute notebooks in place (pocket profile)")
     store.add_argument("notebooks", nargs="*", type=Path)
     commands.add_parser("profiles", help="list roles and checkpoints per profile")
+    rehearse = commands.add_parser("rehearse", help="run lessons in the full profile on tiny offline stand-ins",
+                                   description="Build tiny random stand-ins of every full-profile checkpoint and dataset "
+                                               "(offline), then execute the lessons with COURSE_PROFILE=full, "
+                                               "HF_HUB_OFFLINE=1, COURSE_DEVICE=cpu against them. Outputs mean nothing; "
+                                               "no cell may raise.")
+    rehearse.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
+    rehearse.add_argument("--cache", type=Path, default=None, help="keep the stand-in cache here (default: a temporary folder)")
+    rehearse.add_argument("--output-dir", type=Path, default=None, help="keep the executed copies here")
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args)
 
@@ -51,15 +59,28 @@ def cmd_store_outputs(args) -> int:
 
 
 def cmd_profiles(args) -> int:
-    from .profiles import CHECKPOINTS
+    from .profiles import REGISTRY, SIZES, full_download_gb
 
-    print(f"{'role':24} {'pocket':32} full")
-    for role, names in CHECKPOINTS.items():
-        print(f"{role:24} {names['pocket']:32} {names['full']}")
+    print(f"{'role':24} {'kind':8} {'pocket':30} {'full':34} {'download':>9}")
+    for role, e in REGISTRY.items():
+        size = f"{e.download_mb:,.0f} MB" if e.download_mb else "?"
+        print(f"{role:24} {e.kind:8} {e.pocket:30} {e.full:34} {size:>9}")
+    print(f"full-profile checkpoints: about {full_download_gb():.1f} GB in all (each repo once)")
+    for name, sizes in SIZES.items():
+        print(f"sizes[{name}]: " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
     return 0
 
 
-COMMANDS = {"run": cmd_run, "data": cmd_data, "store-outputs": cmd_store_outputs, "profiles": cmd_profiles}
+def cmd_rehearse(args) -> int:
+    from .rehearsal import rehearse
+    from .runner import course_notebooks, format_table
+
+    results = rehearse(args.notebooks or course_notebooks(), args.cache, args.output_dir)
+    print(format_table(results))
+    return 0 if results and all(r.status == "ok" for r in results) else 1
+
+
+COMMANDS = {"rehearse": cmd_rehearse, "run": cmd_run, "data": cmd_data, "store-outputs": cmd_store_outputs, "profiles": cmd_profiles}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,6 +28,10 @@ def get_attentions(outputs, model=None):
 def check_layer_head(attentions, layer: int, head: int) -> None:
     """Raise a CourseError listing the valid range if `layer` or `head` does not exist."""
     num_layers, num_heads = len(attentions), attentions[0].shape[1]
+    for name, value in (("layer", layer), ("head", head)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CourseError(f"{name} must be a whole number, but got {type(value).__name__} {value!r}.",
+                              f"pass e.g. {name}=0 (int({name}) turns a float or a string into a whole number).")
     if not 0 <= layer < num_layers:
         raise CourseError(f"There is no layer {layer}: this model has {num_layers} layers.",
                           f"pick a layer from 0 to {num_layers - 1} (model.config.num_hidden_layers - 1).")

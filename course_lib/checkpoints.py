@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertTokenizer
 
 from .errors import CheckpointUnavailableError
-from .profiles import ProfileChoice, hub_is_offline_by_env, hub_is_reachable
+from .profiles import REGISTRY, ProfileChoice, hub_is_offline_by_env, hub_is_reachable
 
 HEADS_DIR = Path(__file__).parent / "pocket_heads"
 
@@ -32,8 +32,8 @@ class PocketCheckpoint:
 POCKET_CHECKPOINTS = {
     "pocket/minilm-l6": PocketCheckpoint("all-MiniLM-L6-v2: real pretrained BERT, 6 layers, hidden 384"),
     "pocket/minilm-l6-mlm": PocketCheckpoint("MiniLM + masked-LM head trained by scripts/train_pocket_mlm_head.py", "mlm_head.safetensors"),
-    "pocket/minilm-l6-qa": PocketCheckpoint("MiniLM + span head (qa_outputs)", "qa_head.safetensors"),
-    "pocket/minilm-l6-classifier": PocketCheckpoint("MiniLM + sequence-classification head", "classifier_head.safetensors"),
+    "pocket/minilm-l6-qa": PocketCheckpoint("MiniLM + an UNTRAINED span head (qa_outputs, randomly initialised)"),
+    "pocket/minilm-l6-classifier": PocketCheckpoint("MiniLM + an UNTRAINED sequence-classification head (randomly initialised)"),
     "pocket/minilm-l6-nli": PocketCheckpoint("MiniLM + NLI head trained on SNLI by scripts/train_pocket_nli_head.py", "nli_head.safetensors"),
     "pocket/tiny-bert-chinese": PocketCheckpoint(
         "tiny BERT (2 layers, hidden 128) with the real bert-base-chinese vocab, randomly initialised: "
@@ -101,6 +101,34 @@ def ensure_hub_checkpoint(name: str) -> bool:
     return offline
 
 
+def ensure_cached_weights(name: str) -> None:
+    """Offline, the cache must hold the checkpoint's safetensors weights, not only its config."""
+    if Path(name).is_dir():
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    if not any(isinstance(try_to_load_from_cache(name, f), str) for f in ("model.safetensors", "model.safetensors.index.json")):
+        raise CheckpointUnavailableError(
+            f"The local cache has the checkpoint {name!r} (its config.json) but not its weights file model.safetensors, "
+            "and the hub cannot be used (offline).",
+            "connect to the internet once so the weights are downloaded (only safetensors are loaded), "
+            "or run with COURSE_PROFILE=pocket.",
+        )
+
+
+def check_architecture(model, role: str, name: str) -> None:
+    """The registry's checkpoint for `role` must have the architecture the registry names (a wrong head is an error)."""
+    entry = REGISTRY.get(role)
+    found = (getattr(model.config, "architectures", None) or ["?"])[0]
+    if entry is not None and name == entry.full and entry.architecture and found != entry.architecture:
+        raise CheckpointUnavailableError(
+            f"{name!r} is a {found} checkpoint, but the {role!r} role needs a {entry.architecture} "
+            "(the architecture course_lib/profiles.py registers for it).",
+            f"use a {entry.architecture} checkpoint for {role!r}, e.g. setup(overrides={{'{role}': ...}}), "
+            "or correct the registry entry.",
+        )
+
+
 def load_tokenizer(role: str, profile: ProfileChoice, checkpoint: str | None = None):
     """The tokenizer for `role` in `profile` (or for an explicit `checkpoint`)."""
     name = checkpoint or profile.checkpoint(role)
@@ -146,8 +174,11 @@ def load_model(role: str, profile: ProfileChoice, auto_class=AutoModel, device=N
         model, info = _load_pocket_model(name, auto_class, **kwargs)
     else:
         offline = ensure_hub_checkpoint(name)
+        if offline:
+            ensure_cached_weights(name)
         model, info = auto_class.from_pretrained(name, output_loading_info=True, use_safetensors=True,
                                                  local_files_only=offline, **kwargs)
+        check_architecture(model, role, name)
         info = {k: sorted(v) for k, v in info.items() if k in ("missing_keys", "unexpected_keys")}
     model.loading_info = info
     model.checkpoint_name = name

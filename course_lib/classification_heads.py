@@ -7,6 +7,10 @@ Single-label heads turn logits into probabilities with a softmax, multi-label he
 import torch
 from transformers import RobertaConfig, RobertaForSequenceClassification
 
+from .errors import InputError
+from .fitting import optimize
+from .validation import check_positive
+
 MULTI_LABEL = "multi_label_classification"
 
 
@@ -48,15 +52,31 @@ def loss_for(config):
     return torch.nn.BCEWithLogitsLoss() if is_multi_label(config) else torch.nn.CrossEntropyLoss()
 
 
-def fit_linear_probe(features: torch.Tensor, labels: torch.Tensor, num_labels: int, steps: int = 100,
+def fit_linear_probe(features: torch.Tensor, labels, num_labels: int, steps: int = 100,
                      lr: float = 0.1, seed: int = 0) -> torch.nn.Linear:
     """Logistic regression as an nn.Linear on frozen features: full-batch Adam on CrossEntropyLoss."""
+    features, labels = check_probe_inputs(features, labels, num_labels)
+    check_positive(steps, "steps", 100)
     torch.manual_seed(seed)
     probe = torch.nn.Linear(features.shape[1], num_labels)
-    optimizer = torch.optim.Adam(probe.parameters(), lr=lr, weight_decay=1e-3)
-    for _ in range(steps):
-        loss = torch.nn.functional.cross_entropy(probe(features), labels)  # raw logits in, no softmax
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    optimize(probe.parameters(), lambda _: torch.nn.functional.cross_entropy(probe(features), labels),  # raw logits
+             range(steps), lr=lr, weight_decay=1e-3)
     return probe.eval()
+
+
+def check_probe_inputs(features, labels, num_labels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features [n, dim] and integer labels in 0..num_labels-1, one per row; raises an InputError otherwise."""
+    check_positive(num_labels, "num_labels", 2)
+    if not isinstance(features, torch.Tensor) or features.dim() != 2:
+        raise InputError(f"features must be a 2-D tensor [rows, dim], but got {type(features).__name__} "
+                         f"{tuple(getattr(features, 'shape', ()))}.",
+                         "pass embed_sentences(...) output, or torch.stack(list_of_vectors).")
+    labels = torch.as_tensor(labels)
+    if labels.dtype.is_floating_point or labels.dim() != 1 or len(labels) != len(features):
+        raise InputError(f"labels must be {len(features)} integers (one per feature row), but got {labels.dtype} "
+                         f"shape {tuple(labels.shape)}.", "pass torch.tensor(dataset['label']) for the same rows.")
+    bad = labels[(labels < 0) | (labels >= num_labels)]
+    if len(bad):
+        raise InputError(f"label {int(bad[0])} is outside 0..{num_labels - 1} (num_labels={num_labels}).",
+                         f"pass num_labels={int(labels.max()) + 1}, or map the labels to 0..{num_labels - 1}.")
+    return features, labels

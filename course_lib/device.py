@@ -3,7 +3,7 @@ import os
 
 import torch
 
-from .errors import DeviceUnavailableError
+from .errors import DeviceUnavailableError, InputError
 
 COLAB_GPU_HINT = "On Colab: Runtime > Change runtime type > T4 GPU, then re-run from the top."
 DEVICE_ENV = "COURSE_DEVICE"  # the test suite sets COURSE_DEVICE=cpu so stored outputs reproduce on GPU machines too
@@ -19,19 +19,53 @@ def available_devices() -> list[str]:
     return found + ["cpu"]
 
 
+DEVICE_ALIASES = {"gpu": "cuda"}  # what people type -> what PyTorch calls it
+
+
+def device_count(kind: str) -> int:
+    """How many devices of `kind` ("cuda", "mps", "cpu") this machine has."""
+    return torch.cuda.device_count() if kind == "cuda" else 1
+
+
+def parse_device(prefer, found: list[str]) -> torch.device:
+    """A torch.device from what the learner typed ("gpu", "GPU:0", "cuda", 0, torch.device(...))."""
+    if isinstance(prefer, torch.device):
+        return prefer
+    if isinstance(prefer, bool) or not isinstance(prefer, (str, int)):
+        raise InputError(f"device must be a string like 'cpu' or 'cuda', but got {type(prefer).__name__} {prefer!r}.",
+                         "pass device=session.device (or 'cpu', 'cuda', 'cuda:0', 'mps'; None picks automatically).")
+    name = prefer.strip().lower() if isinstance(prefer, str) else prefer
+    alias = name.split(":")[0] if isinstance(name, str) else None
+    if alias in DEVICE_ALIASES:
+        name = name.replace(alias, DEVICE_ALIASES[alias], 1)
+        if DEVICE_ALIASES[alias] in found:
+            print(f"Note: device {prefer!r} means {name!r} in PyTorch; using {name!r}.")
+    try:
+        return torch.device(name)
+    except (RuntimeError, ValueError):
+        raise DeviceUnavailableError(f"{prefer!r} is not a device name PyTorch knows (this machine has {found}).",
+                                     f"pass device='cpu' (or device=None to pick automatically). {COLAB_GPU_HINT}") from None
+
+
 def pick_device(prefer: str | None = None) -> torch.device:
-    """Return `prefer` if it exists here, else the best available device."""
+    """Return `prefer` if it exists here ("gpu" means "cuda"), else the best available device for None/"auto"."""
     found = available_devices()
-    prefer = prefer or os.environ.get(DEVICE_ENV) or None
+    prefer = prefer if prefer is not None else (os.environ.get(DEVICE_ENV) or None)
     if prefer is None or prefer == "auto":
         return torch.device(found[0])
-    kind = torch.device(prefer).type
-    if kind not in found:
+    device = parse_device(prefer, found)
+    if device.type not in found:
         raise DeviceUnavailableError(
             f"Device {prefer!r} was requested, but this machine only has {found}.",
             f"pass device='cpu' (or device=None to pick automatically). {COLAB_GPU_HINT}",
         )
-    return torch.device(prefer)
+    count = device_count(device.type)
+    if device.index is not None and device.index >= count:
+        raise DeviceUnavailableError(
+            f"Device {prefer!r} does not exist: this machine has {count} {device.type} device(s), "
+            f"numbered {device.type}:0 to {device.type}:{count - 1}.",
+            f"pass device='{device.type}' (the first one) or an index below {count}.")
+    return device
 
 
 def describe_device(device: torch.device) -> str:
@@ -43,6 +77,16 @@ def describe_device(device: torch.device) -> str:
     return f"cpu. No GPU found: fine for the pocket profile. {COLAB_GPU_HINT}"
 
 
+NATIVE_BF16_CAPABILITY = (8, 0)  # Ampere (A100, RTX 30xx) and newer have bf16 tensor cores
+
+
 def supports_bf16(device: torch.device) -> bool:
-    """True when mixed precision can use bfloat16 on this device."""
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    """True only on CUDA GPUs that do bfloat16 natively (compute capability >= 8.0), not by emulation.
+
+    `torch.cuda.is_bf16_supported()` also says yes on a T4 (7.5) or V100 (7.0), where bf16 is emulated
+    and slow, so the capability is read instead.
+    """
+    device = torch.device(device)
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return False
+    return tuple(torch.cuda.get_device_capability(device)) >= NATIVE_BF16_CAPABILITY

@@ -2,9 +2,11 @@
 
 
 class CourseError(ValueError):
-    """A learner-facing error: what went wrong, then `Fix:` and the fix."""
+    """A learner-facing error: what went wrong, then `Fix:` and the fix (a fix is required)."""
 
     def __init__(self, problem: str, fix: str):
+        if not str(fix).strip():
+            raise ValueError(f"A CourseError must name the fix; none was given for: {problem}")
         self.problem, self.fix = problem, fix
         super().__init__(f"{problem}\nFix: {fix}")
 
@@ -22,4 +24,16 @@ class PocketDataError(CourseError):
 
 
 class DeviceUnavailableError(CourseError):
-    """A device was requested that this machine does not have."""
+    """A device was requested that this machine does not have (or a name PyTorch does not know)."""
+
+
+class InputError(CourseError):
+    """An argument of the wrong type or value: a number where text belongs, an empty text, a size of 0."""
+
+
+class DataError(CourseError):
+    """A dataset that cannot be trained or evaluated on: wrong type, missing column, string labels, empty texts."""
+
+
+class CacheDirError(CourseError):
+    """The cache directory ($COURSE_CACHE) cannot be created or written, and no fallback works."""

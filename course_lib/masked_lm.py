@@ -9,7 +9,8 @@ import random
 import torch
 
 from . import pocket_data
-from .errors import CourseError
+from .errors import CourseError, InputError
+from .validation import check_positive, check_text, check_texts, model_input_limit, note
 
 
 def mask_positions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
@@ -46,9 +47,28 @@ def top_k_at_masks(logits: torch.Tensor, input_ids: torch.Tensor, tokenizer, top
     return results
 
 
+def encode_for_fill_mask(text: str, tokenizer, model):
+    """Tokenize `text` for fill-mask; a text longer than the model reads is cut after its last mask, with a note."""
+    check_text(text, "text", f"'the movie was {tokenizer.mask_token}.'")
+    ids = tokenizer(text, verbose=False)["input_ids"]
+    limit = model_input_limit(tokenizer, model)
+    if len(ids) <= limit:
+        return tokenizer(text, return_tensors="pt")
+    last_mask = int(mask_positions(torch.tensor(ids), tokenizer)[-1])
+    if last_mask >= limit - 1:
+        raise InputError(f"The text is {len(ids)} tokens long and its last {tokenizer.mask_token} is token {last_mask}, "
+                         f"but the model reads at most {limit} tokens.",
+                         f"pass only the part around the mask (at most {limit} tokens), e.g. the sentence that holds "
+                         f"{tokenizer.mask_token}.")
+    note(f"the text is {len(ids)} tokens long; the model reads {limit}, so only the first {limit} are used "
+         "(every mask is among them).")
+    return tokenizer(text, truncation=True, max_length=limit, return_tensors="pt")
+
+
 def fill_mask_by_hand(text: str, tokenizer, model, device, top_k: int = 5) -> list[list[dict]]:
     """The fill-mask pipeline by hand: one list of top-k guesses per mask in `text`."""
-    batch = tokenizer(text, return_tensors="pt").to(device)
+    check_positive(top_k, "top_k", 5)
+    batch = encode_for_fill_mask(text, tokenizer, model).to(device)
     mask_positions(batch["input_ids"][0], tokenizer)  # fail early, with the fix, if there is no mask
     with torch.no_grad():
         logits = mlm_logits_by_hand(model, batch)[0]
@@ -126,6 +146,7 @@ def masked_batches(tokenizer, sentences: list[str], seed: int = 0, batch_size: i
 
 def masked_token_accuracy(model, tokenizer, sentences: list[str], device, seed: int = 0) -> dict:
     """Top-1 / top-5 accuracy of the MLM head on 15% of tokens masked (seeded) in `sentences`."""
+    sentences = check_texts(sentences, "sentences")
     hits1 = hits5 = total = 0
     for batch, labels in masked_batches(tokenizer, sentences, seed):
         with torch.no_grad():
@@ -135,12 +156,22 @@ def masked_token_accuracy(model, tokenizer, sentences: list[str], device, seed: 
         hits1 += (top5[:, 0] == labels[where]).sum().item()
         hits5 += (top5 == labels[where][:, None]).any(dim=-1).sum().item()
         total += where.sum().item()
-    return {"top1": hits1 / max(total, 1), "top5": hits5 / max(total, 1), "masked_tokens": total}
+    check_some_masked(total, sentences)
+    return {"top1": hits1 / total, "top5": hits5 / total, "masked_tokens": total}
+
+
+def check_some_masked(total: int, sentences: list[str]) -> None:
+    """Raise an InputError when masking left no token to score (an accuracy over 0 tokens means nothing)."""
+    if total == 0:
+        raise InputError(f"None of the {len(sentences)} sentences got a masked token (15% are drawn per token).",
+                         "pass more or longer sentences, e.g. masked_lm.mlm_sentences()['heldout'].")
 
 
 def frequency_baseline(tokenizer, sentences: list[str], frequent_ids: list[int], seed: int = 0) -> dict:
     """Accuracy of always guessing the same tokens (`frequent_ids`, most frequent first) at every mask."""
+    sentences = check_texts(sentences, "sentences")
     labels = torch.cat([labels[labels != -100] for _, labels in masked_batches(tokenizer, sentences, seed)])
+    check_some_masked(len(labels), sentences)
     guesses = torch.tensor(frequent_ids[:5])
     return {"top1": (labels == guesses[0]).float().mean().item(),
             "top5": torch.isin(labels, guesses).float().mean().item(), "masked_tokens": len(labels)}

@@ -88,3 +88,22 @@ def check_no_global_model(module_class) -> str:
                           "them, the optimizer never sees their parameters and .to(device) does not move them.",
                           "pass the encoder to __init__ and store it as self.encoder.")
     return f"OK: {module_class.__name__}.forward uses no global model."
+
+
+def padding_table(lengths, batch_size: int, max_length: int, seed: int = 0):
+    """Token positions computed for three ways of batching the same rows (lengths already truncated to max_length)."""
+    import pandas as pd
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    lengths = [min(n, max_length) for n in lengths]
+    grouped = list(LengthGroupedSampler(batch_size, lengths=lengths, generator=torch.Generator().manual_seed(seed)))
+    ways = {f"pad every row to {max_length}": (lengths, max_length),
+            "dynamic, file order": (lengths, None),
+            "dynamic, length-grouped (as train() does)": ([lengths[i] for i in grouped], None)}
+    rows = {}
+    for name, (ordered, pad_to) in ways.items():
+        batches = [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
+        computed = sum(len(b) * (pad_to or max(b)) for b in batches)
+        rows[name] = {"computed positions": computed, "real tokens": sum(ordered),
+                      "padding share": round(1 - sum(ordered) / computed, 3)}
+    return pd.DataFrame.from_dict(rows, orient="index")

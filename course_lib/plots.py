@@ -42,12 +42,12 @@ class LossPlot:
 
     def figure(self):
         """A matplotlib figure of everything recorded so far."""
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = plt.subplots(figsize=(7, 3.5))
         for name, (xs, ys) in self.series.items():
             ax.plot(xs, ys, label=name, marker="o" if len(xs) < 30 else None)
         ax.set(title=self.title, xlabel=self.xlabel, ylabel=self.ylabel)
-        if self.series:
-            ax.legend()
+        if self.series:  # outside the axes, on the right: a legend never covers a curve
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         ax.grid(alpha=0.3)
         fig.tight_layout()
         plt.close(fig)

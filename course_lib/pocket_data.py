@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import PocketDataError
+from .errors import CacheDirError, PocketDataError
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,38 @@ ARCHIVES = {
 DOWNLOAD_TIMEOUT_S = 600
 
 
+CACHE_ENV = "COURSE_CACHE"
+_announced_fallbacks = set()
+
+
+def writable_dir(path: Path) -> bool:
+    """True when `path` exists (or can be created) and a file can be written in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            return True
+    except OSError:
+        return False
+
+
 def cache_dir() -> Path:
-    """Where course_lib keeps downloaded archives and built pocket checkpoints."""
-    root = Path(os.environ.get("COURSE_CACHE") or Path.home() / ".cache" / "course_lib")
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Where course_lib keeps downloaded archives and built pocket checkpoints ($COURSE_CACHE, else ~/.cache/course_lib).
+
+    A folder that cannot be created or written falls back to a folder in the system temp dir, with a one-line note.
+    """
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "course_lib").expanduser()
+    if writable_dir(root):
+        return root
+    fallback = Path(tempfile.gettempdir()) / "course_lib_cache"
+    if not writable_dir(fallback):
+        raise CacheDirError(f"Neither the cache folder {root} nor {fallback} can be created or written.",
+                            f"point {CACHE_ENV} at a writable folder, e.g. `export {CACHE_ENV}=$HOME/course_cache` "
+                            f"(or os.environ['{CACHE_ENV}'] = '/content/course_cache' before course_lib.setup()).")
+    if root not in _announced_fallbacks:
+        _announced_fallbacks.add(root)
+        print(f"Note: the cache folder {root} is not writable; using {fallback} instead "
+              f"(set {CACHE_ENV} to a writable folder to keep the cache).")
+    return fallback
 
 
 def sha256_of(path: Path) -> str:

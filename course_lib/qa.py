@@ -8,17 +8,33 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .errors import CourseError
+from .errors import CourseError, InputError
+from .fitting import optimize
+from .validation import check_positive, check_text, fit_max_length
 
 QA_FIX = "load the model with AutoModelForQuestionAnswering, e.g. session.load_model('qa', AutoModelForQuestionAnswering)."
 
 
 def check_question_and_context(question: str, context: str) -> None:
-    """Raise a CourseError when the question or the context is empty."""
+    """Raise an InputError when the question or the context is not a string, or is empty."""
     for name, text in (("question", question), ("context", context)):
-        if not isinstance(text, str) or not text.strip():
-            raise CourseError(f"The {name} is empty: a span head needs a question and a context to pick the answer from.",
-                              f"pass a non-empty {name} string, e.g. answer_by_hand('Who wrote it?', 'Ann wrote it.', ...).")
+        if isinstance(text, str) and not text.strip():
+            raise InputError(f"The {name} is empty: a span head needs a question and a context to pick the answer from.",
+                             f"pass a non-empty {name} string, e.g. answer_by_hand('Who wrote it?', 'Ann wrote it.', ...).")
+        check_text(text, name, "'Who wrote it?'" if name == "question" else "'Ann wrote it.'")
+
+
+def check_window_sizes(question: str, tokenizer, max_length: int, stride: int) -> None:
+    """Raise an InputError unless each window leaves more context tokens than `stride` after the question."""
+    check_positive(max_length, "max_length", 384)
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
+        raise InputError(f"stride must be a whole number >= 0, but got {stride!r}.", "pass e.g. stride=128.")
+    question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
+    room = max_length - question_tokens - tokenizer.num_special_tokens_to_add(pair=True)
+    if room <= stride:
+        raise InputError(f"max_length={max_length} leaves {max(room, 0)} context tokens per window after the "
+                         f"{question_tokens}-token question, but the overlap stride={stride} must be smaller than that.",
+                         f"use a larger max_length, a shorter question, or a smaller stride, e.g. stride={max(room // 2, 0)}.")
 
 
 def check_span_head(model) -> None:
@@ -31,6 +47,7 @@ def check_span_head(model) -> None:
 def encode_windows(question: str, context: str, tokenizer, max_length: int = 384, stride: int = 128):
     """Tokenize (question, context) into overlapping windows with character offsets."""
     check_question_and_context(question, context)
+    check_window_sizes(question, tokenizer, max_length, stride)
     return tokenizer(question, context, truncation="only_second", max_length=max_length, stride=stride,
                      return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest", return_tensors="pt")
 
@@ -71,27 +88,34 @@ def best_span(start_probs, end_probs, in_context, max_answer_len: int = 15) -> t
     return start, end, scores[start, end].item()
 
 
+def decode_window(start_logits, end_logits, encoding, window: int, tokenizer, context: str,
+                  max_answer_len: int = 15) -> dict:
+    """The best span of one window: its score, characters, answer text, tokens, and the window's [CLS] (null) score."""
+    in_context, cls = context_mask(encoding, window), cls_index(encoding, window, tokenizer)
+    allowed = in_context.clone()
+    allowed[cls] = True  # softmax over the context and [CLS], as the SQuAD2-era pipeline did
+    start_probs, end_probs = span_probabilities(start_logits, end_logits, allowed)
+    start, end, score = best_span(start_probs, end_probs, in_context, max_answer_len)
+    offsets = encoding["offset_mapping"][window]
+    char_start, char_end = int(offsets[start][0]), int(offsets[end][1])
+    return {"score": score, "start": char_start, "end": char_end, "answer": context[char_start:char_end],
+            "window": window, "token_start": start, "token_end": end,
+            "null_score": (start_probs[cls] * end_probs[cls]).item()}
+
+
 def answer_by_hand(question: str, context: str, tokenizer, model, device, max_answer_len: int = 15,
                    max_length: int = 384, stride: int = 128, handle_impossible_answer: bool = False) -> dict:
     """Question answering by hand: windows -> span logits -> best span per window -> best overall -> characters."""
-    encoding = encode_windows(question, context, tokenizer, max_length, stride)
+    check_question_and_context(question, context)
+    check_span_head(model)
+    check_positive(max_answer_len, "max_answer_len", 15)
+    encoding = encode_windows(question, context, tokenizer, fit_max_length(max_length, tokenizer, model), stride)
     start_logits, end_logits = span_logits(model, encoding, device)
-    best, null_score = None, 1.0
-    for window in range(len(start_logits)):
-        in_context, cls = context_mask(encoding, window), cls_index(encoding, window, tokenizer)
-        allowed = in_context.clone()
-        allowed[cls] = True  # softmax over the context and [CLS], as the SQuAD2-era pipeline did
-        start_probs, end_probs = span_probabilities(start_logits[window], end_logits[window], allowed)
-        null_score = min(null_score, (start_probs[cls] * end_probs[cls]).item())
-        start, end, score = best_span(start_probs, end_probs, in_context, max_answer_len)
-        if best is None or score > best["score"]:
-            offsets = encoding["offset_mapping"][window]
-            char_start, char_end = int(offsets[start][0]), int(offsets[end][1])
-            best = {"score": score, "start": char_start, "end": char_end, "answer": context[char_start:char_end],
-                    "window": window, "token_start": start, "token_end": end}
-    best["null_score"] = null_score
-    if handle_impossible_answer and null_score > best["score"]:
-        return {**best, "score": null_score, "start": 0, "end": 0, "answer": ""}
+    spans = [decode_window(start_logits[w], end_logits[w], encoding, w, tokenizer, context, max_answer_len)
+             for w in range(len(start_logits))]
+    best = {**max(spans, key=lambda span: span["score"]), "null_score": min(span["null_score"] for span in spans)}
+    if handle_impossible_answer and best["null_score"] > best["score"]:
+        return {**best, "score": best["null_score"], "start": 0, "end": 0, "answer": ""}
     return best
 
 
@@ -158,44 +182,52 @@ def answer_token_positions(encoding, index: int, item: dict) -> tuple[int, int]:
     return tokens[0], tokens[-1]
 
 
+def check_items(items, name: str = "items") -> list[dict]:
+    """Raise an InputError unless `items` is a non-empty list of dicts with question, context, answer and answer_start."""
+    if isinstance(items, dict) or not isinstance(items, (list, tuple)) or not items:
+        raise InputError(f"{name} must be a non-empty list of dicts, but got {type(items).__name__} {str(items)[:60]!r}.",
+                         f"pass a list, e.g. {name}=qa.templated_qa(40) (for one item: [item]).")
+    needed = {"question", "context", "answer", "answer_start"}
+    for k, item in enumerate(items):
+        missing = needed - set(item) if isinstance(item, dict) else needed
+        if missing:
+            raise InputError(f"{name}[{k}] lacks {sorted(missing)}.",
+                             "give every item question, context, answer and answer_start, as qa.templated_qa() does.")
+    return list(items)
+
+
+def span_loss(start_logits, end_logits, attention_mask, targets) -> torch.Tensor:
+    """Mean of the start and end cross-entropies, with [PAD] positions masked out of both softmaxes."""
+    padding = ~attention_mask.bool()
+    return (torch.nn.functional.cross_entropy(start_logits.masked_fill(padding, -1e4), targets[:, 0])
+            + torch.nn.functional.cross_entropy(end_logits.masked_fill(padding, -1e4), targets[:, 1])) / 2
+
+
 def train_span_head(model, tokenizer, items: list[dict], device, epochs: int = 150, lr: float = 0.05, seed: int = 0) -> list[float]:
     """Train only qa_outputs on frozen encoder features (computed once); returns the loss per epoch."""
+    check_span_head(model)
+    items = check_items(items)
+    check_positive(epochs, "epochs", 100)
     encoding = tokenizer([i["question"] for i in items], [i["context"] for i in items], padding=True,
                          return_offsets_mapping=True, return_tensors="pt")
-    targets = torch.tensor([answer_token_positions(encoding, k, item) for k, item in enumerate(items)])
+    targets = torch.tensor([answer_token_positions(encoding, k, item) for k, item in enumerate(items)]).to(device)
     inputs = {k: v.to(device) for k, v in encoding.items() if k != "offset_mapping"}
     with torch.no_grad():
         hidden = model.base_model(**inputs).last_hidden_state
     torch.manual_seed(seed)
-    optimizer = torch.optim.Adam(model.qa_outputs.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        start_logits, end_logits = model.qa_outputs(hidden).unbind(dim=-1)
-        start_logits = start_logits.masked_fill(~inputs["attention_mask"].bool(), -1e4)
-        end_logits = end_logits.masked_fill(~inputs["attention_mask"].bool(), -1e4)
-        loss = (torch.nn.functional.cross_entropy(start_logits, targets[:, 0].to(device))
-                + torch.nn.functional.cross_entropy(end_logits, targets[:, 1].to(device))) / 2
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
+    return optimize(model.qa_outputs.parameters(),
+                    lambda _: span_loss(*model.qa_outputs(hidden).unbind(dim=-1), inputs["attention_mask"], targets),
+                    range(epochs), lr=lr)
 
 
 def predicted_answers(model, tokenizer, items: list[dict], device, max_answer_len: int = 15) -> list[str]:
     """The best span of each item, all items in one batch (short contexts: one window each)."""
+    items = check_items(items)
     encoding = tokenizer([i["question"] for i in items], [i["context"] for i in items], padding=True,
                          return_offsets_mapping=True, return_tensors="pt")
     start_logits, end_logits = span_logits(model, encoding, device)
-    answers = []
-    for k, item in enumerate(items):
-        in_context, cls = context_mask(encoding, k), cls_index(encoding, k, tokenizer)
-        allowed = in_context.clone()
-        allowed[cls] = True
-        start, end, _ = best_span(*span_probabilities(start_logits[k], end_logits[k], allowed), in_context, max_answer_len)
-        offsets = encoding["offset_mapping"][k]
-        answers.append(item["context"][int(offsets[start][0]):int(offsets[end][1])])
-    return answers
+    return [decode_window(start_logits[k], end_logits[k], encoding, k, tokenizer, item["context"], max_answer_len)["answer"]
+            for k, item in enumerate(items)]
 
 
 def exact_match(model, tokenizer, items: list[dict], device) -> float:

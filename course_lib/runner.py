@@ -47,6 +47,14 @@ def clean_metadata(notebook) -> None:
         cell.metadata.pop("execution", None)
 
 
+def failure_line(err: CellExecutionError) -> str:
+    """'ErrorName: first line of its message' of a failed cell, for the status table."""
+    message = (str(getattr(err, "evalue", "") or "").strip().splitlines() or [""])[0]
+    if getattr(err, "ename", None):
+        return f"{err.ename}: {message}"[:200]
+    return str(err).strip().splitlines()[-1][:200]
+
+
 def run_course(notebooks: list[Path], output_dir: Path, profile: str | None = None) -> list[RunResult]:
     """Execute `notebooks` in order, writing executed copies to `output_dir`."""
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +65,7 @@ def run_course(notebooks: list[Path], output_dir: Path, profile: str | None = No
             executed = execute_notebook(path, profile)
             status, error = "ok", ""
         except CellExecutionError as err:
-            executed, status, error = None, "FAILED", str(err).strip().splitlines()[-1][:200]
+            executed, status, error = None, "FAILED", failure_line(err)
         results.append(RunResult(path.name, status, time.perf_counter() - start, error))
         if executed is not None:
             clean_metadata(executed)

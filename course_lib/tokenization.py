@@ -3,16 +3,24 @@ import html
 
 import pandas as pd
 
-from .errors import CourseError
+from .errors import CourseError, InputError
+from .validation import check_texts
 
 
 def check_text(text, name: str = "text") -> None:
     """Raise a CourseError if `text` (a string or a list of strings) is empty or blank."""
-    texts = [text] if isinstance(text, str) else list(text or [])
+    if text is None or isinstance(text, (int, float, dict)):
+        raise InputError(f"The {name} must be a string (or a list of strings), but got {type(text).__name__} {text!r:.60}.",
+                         f"pass a string, e.g. tokenizer('BERT reads text.') (str(value) turns a number into text).")
+    texts = [text] if isinstance(text, str) else list(text)
     if not texts:
-        raise CourseError(f"The {name} is an empty list: there is nothing to tokenize.", f"pass at least one non-empty string as {name}.")
+        raise InputError(f"The {name} is an empty list: there is nothing to tokenize.",
+                         f"pass at least one non-empty string as {name}, e.g. ['BERT reads text.'].")
     for i, item in enumerate(texts):
-        if not isinstance(item, str) or not item.strip():
+        if not isinstance(item, str):
+            raise InputError(f"The {name} (item {i} of the list) is {type(item).__name__} {item!r:.60}, not a string.",
+                             f"pass strings only, e.g. [str(x) for x in {name}].")
+        if not item.strip():
             where = "" if isinstance(text, str) else f" (item {i} of the list)"
             raise CourseError(
                 f"The {name}{where} is empty ({item!r}): the tokenizer would return only the special tokens [CLS] [SEP].",
@@ -90,11 +98,18 @@ def tokenizer_explorer(tokenizer, text: str = "Pikachu visited Kathmandu.", text
 def count_padding(batches) -> dict:
     """Real and [PAD] token counts of one batch encoding (or a list of them), read from the attention masks."""
     batches = batches if isinstance(batches, (list, tuple)) else [batches]
+    for batch in batches:
+        if not hasattr(batch, "keys") or "attention_mask" not in batch.keys():
+            raise InputError(f"count_padding needs tokenizer outputs with an attention_mask, but got {type(batch).__name__} "
+                             f"{batch!r:.60}.", "pass what the tokenizer returns, e.g. count_padding(tokenizer(texts, padding=True)).")
     real = total = 0
     for batch in batches:
         for row in batch["attention_mask"]:
             row = list(row)
             real, total = real + int(sum(row)), total + len(row)
+    if total == 0:
+        raise InputError("The batches hold no tokens at all, so there is no padding share to report.",
+                         "pass a non-empty batch, e.g. count_padding(tokenizer(['BERT reads text.'], padding=True)).")
     return {"real": real, "pad": total - real, "total": total, "pad_percent": round(100 * (total - real) / total, 1)}
 
 
@@ -110,5 +125,6 @@ def special_tokens_table(tokenizer) -> pd.DataFrame:
 
 def word_pieces(tokenizer, words: list[str]) -> pd.DataFrame:
     """How each word splits into WordPiece pieces."""
+    words = check_texts(words, "words", "['playing', 'Kathmandu']")
     rows = [{"word": w, "pieces": " ".join(tokenizer.tokenize(w)), "n_pieces": len(tokenizer.tokenize(w))} for w in words]
     return pd.DataFrame(rows)

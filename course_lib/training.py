@@ -2,11 +2,14 @@
 
 It pads each batch dynamically and groups similar lengths, accumulates gradients, warms the learning
 rate up then decays it linearly, evaluates every epoch and keeps the best weights. Ctrl-C stops cleanly:
-the model and history so far are kept, and `train(..., state=result)` resumes where it stopped.
+the model and history so far are kept, and `train(..., state=result)` resumes where it stopped;
+`train(..., state=result, epochs=more)` trains on, with the schedule stretched to the new last epoch.
 The loss is computed here, from raw logits, with cross-entropy (never softmax first).
+Under `accelerate launch` (several processes, see course_lib/finetune.py) each process trains on its shard of
+every epoch and evaluation gathers all shards, so the history is the same on every process.
 """
+import contextlib
 import math
-import time
 from dataclasses import dataclass, field
 
 import torch
@@ -20,7 +23,9 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from .device import supports_bf16
 from .errors import CourseError
+from .gpu import now
 from .plots import LossPlot
+from .validation import check_evaluate_call, check_train_call
 
 
 @dataclass
@@ -42,6 +47,8 @@ class TrainState:
     accelerator: object = None
     model: object = None  # the model as prepared by Accelerate (wrapped for multi-GPU / mixed precision)
     plot: object = None
+    epochs: int = 0  # the epochs the learning-rate schedule is planned for (it reaches 0 at their end)
+    warmup_steps: int = 0
 
 
 def num_labels_of(model) -> int:
@@ -63,11 +70,46 @@ def check_labels(dataset, num_labels: int, what: str = "train_data") -> None:
             "use a labeled split (carve validation out of train), or load the model with the right num_labels.")
 
 
-def mixed_precision_for(device: torch.device) -> str:
-    """bf16 on GPUs that support it, fp16 (with a GradScaler) on other GPUs, plain fp32 elsewhere."""
+def mixed_precision_for(device) -> str:
+    """Accelerate's mixed_precision for `device`: the one place the course decides precision.
+
+    - CUDA with compute capability >= 8.0 (A100, L4, RTX 30xx/40xx, H100): "bf16", native bfloat16 tensor cores;
+      no loss scaling needed (bf16 has fp32's exponent range).
+    - older CUDA GPUs (T4 7.5, V100 7.0): "fp16" autocast with a GradScaler (loss scaling). bf16 would only be
+      emulated there, slowly, even though `torch.cuda.is_bf16_supported()` says yes.
+    - MPS (Apple GPUs): "no", plain fp32. Accelerate 1.15 would accept fp16 (torch >= 2.5) or bf16 (torch >= 2.6,
+      macOS 14+) on MPS, but autocast there covers fewer ops, fp16 needs MPS's younger GradScaler, and memory is
+      shared with the CPU, so there is no 16 GB wall to get under. fp32 is what every MPS op supports; the course
+      chose correctness over a speed-up it cannot test.
+    - CPU: "no" (fp32). CPU autocast to bf16 is slow on most laptops' CPUs.
+    """
+    device = torch.device(device)
     if device.type != "cuda":
         return "no"
     return "bf16" if supports_bf16(device) else "fp16"
+
+
+PRECISION_WORDS = {"bf16": "bf16 mixed precision (native on this GPU)",
+                   "fp16": "fp16 mixed precision with loss scaling (this GPU has no native bf16)",
+                   "no": "full fp32 precision"}
+
+
+def describe_precision(device) -> str:
+    """One line for a lesson: which precision train() uses on `device`, and why."""
+    device = torch.device(device)
+    where = {"cuda": "this GPU", "mps": "Apple's GPU (MPS)", "cpu": "the CPU"}.get(device.type, device.type)
+    return f"train() on {where}: {PRECISION_WORDS[mixed_precision_for(device)]}"
+
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_for(device):
+    """A torch.autocast context in the precision train() uses on `device` (a do-nothing context for fp32)."""
+    precision = mixed_precision_for(device)
+    if precision == "no":
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=AUTOCAST_DTYPES[precision])
 
 
 def tokenize(dataset, tokenizer, max_length: int = 128):
@@ -103,19 +145,33 @@ def labels_of(batch: dict) -> torch.Tensor:
     return batch["labels"] if "labels" in batch else batch["label"]
 
 
-@torch.no_grad()
 def evaluate(model, dataset, device, tokenizer=None, batch_size: int = 64, max_length: int = 128) -> dict:
-    """Mean cross-entropy loss and accuracy of `model` on a labeled dataset."""
+    """Mean cross-entropy loss and accuracy of `model` on a labeled dataset (in train()'s precision on a GPU)."""
+    device = check_evaluate_call(model, dataset, device, tokenizer, batch_size, max_length)
     check_labels(dataset, num_labels_of(model), "eval_data")
+    loader = make_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size, shuffle=False)
+    with autocast_for(device):
+        return scores_on(model, loader, device)
+
+
+@torch.no_grad()
+def scores_on(model, loader, device, accelerator=None) -> dict:
+    """Loss and accuracy over every row of `loader`; with an Accelerator, each process scores its shard and
+    `gather_for_metrics` collects all rows (dropping the ones repeated to even out the shards)."""
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
-    for batch in make_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size, shuffle=False):
+    if accelerator is not None:
+        loader, device = accelerator.prepare(loader), accelerator.device
+    losses, hits = [], []
+    for batch in loader:
         batch = {k: v.to(device) for k, v in batch.items()}
         logits, labels = logits_of(model, batch).float(), labels_of(batch)
-        total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
-        correct += (logits.argmax(-1) == labels).sum().item()
-        count += len(labels)
-    return {"loss": total_loss / count, "accuracy": correct / count}
+        loss, hit = F.cross_entropy(logits, labels, reduction="none"), logits.argmax(-1) == labels
+        if accelerator is not None:
+            loss, hit = accelerator.gather_for_metrics((loss, hit))
+        losses.append(loss.cpu())
+        hits.append(hit.cpu())
+    loss, hit = torch.cat(losses).double(), torch.cat(hits)
+    return {"loss": loss.sum().item() / len(loss), "accuracy": hit.sum().item() / len(hit)}
 
 
 FUSED_ADAMW_DEVICES = ("cpu", "cuda", "mps")  # where torch.optim.AdamW(fused=True) has a kernel
@@ -135,10 +191,31 @@ def new_state(model, loader, epochs, lr, weight_decay, warmup, grad_accum, devic
         raise CourseError("No parameter is trainable: everything is frozen.",
                           "unfreeze something, e.g. course_lib.freezing.freeze(model, 'head_only').")
     optimizer = make_optimizer(trainable, lr, weight_decay, device)
-    total_steps = math.ceil(len(loader) / grad_accum) * epochs
+    total_steps = steps_per_epoch(loader, grad_accum) * epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup * total_steps), total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
-    return TrainState(optimizer=optimizer, scheduler=scheduler, accelerator=accelerator, model=model)
+    return TrainState(optimizer=optimizer, scheduler=scheduler, accelerator=accelerator, model=model,
+                      epochs=epochs, warmup_steps=int(warmup * total_steps))
+
+
+def steps_per_epoch(loader, grad_accum: int) -> int:
+    """Optimizer steps in one epoch of the (unsharded) loader: Accelerate steps the scheduler once per process."""
+    return math.ceil(len(loader) / grad_accum)
+
+
+def extend_schedule(state: TrainState, loader, epochs: int, grad_accum: int) -> None:
+    """Resuming for more epochs than planned: stretch the linear decay so it reaches 0 at the new last epoch.
+
+    Without this the schedule has already ended and the extra epochs would train at learning rate 0.
+    """
+    inner = state.scheduler.scheduler  # the LambdaLR inside Accelerate's AcceleratedScheduler
+    total_steps = steps_per_epoch(loader, grad_accum) * epochs
+    # last_epoch = current step - 1: the constructor takes one step, landing on the current step's learning rate
+    state.scheduler.scheduler = get_linear_schedule_with_warmup(inner.optimizer, state.warmup_steps, total_steps,
+                                                                last_epoch=inner.last_epoch - 1)
+    print(f"Note: resuming for {epochs} epochs in all ({epochs - state.epoch} more than done); the learning rate "
+          f"now decays to 0 at the end of epoch {epochs} (it is {inner.optimizer.param_groups[0]['lr']:.2g} now).")
+    state.epochs = epochs
 
 
 def train_one_batch(model, batch: dict, state: TrainState) -> float:
@@ -160,12 +237,18 @@ def improves(scores: dict, state: TrainState) -> bool:
     return (scores["accuracy"], -scores["loss"]) > (state.best_accuracy, -state.best_loss)
 
 
-def end_epoch(model, state: TrainState, eval_data, tokenizer, device, batch_size, max_length, train_losses, seconds):
-    """Evaluate, record the epoch in the history, and keep the weights if they are the best so far."""
-    scores = evaluate(model, eval_data, device, tokenizer, batch_size * 2, max_length)
+def mean_over_processes(values: list, accelerator) -> float:
+    """The mean of this process's `values`, averaged over every process (one process: just the mean)."""
+    local = torch.tensor(sum(values) / max(len(values), 1), device=accelerator.device)
+    return accelerator.reduce(local, reduction="mean").item()
+
+
+def end_epoch(model, state: TrainState, eval_loader, train_losses, seconds):
+    """Evaluate (all processes' shards), record the epoch, and keep the weights if they are the best so far."""
+    scores = scores_on(model, eval_loader, state.accelerator.device, state.accelerator)
     state.epoch += 1
     state.batches_done = 0
-    state.history.append({"epoch": state.epoch, "train_loss": sum(train_losses) / max(len(train_losses), 1),
+    state.history.append({"epoch": state.epoch, "train_loss": mean_over_processes(train_losses, state.accelerator),
                           "eval_loss": scores["loss"], "eval_accuracy": scores["accuracy"], "seconds": seconds})
     if state.plot is not None:
         state.plot.add(state.step, eval=scores["loss"])
@@ -180,18 +263,25 @@ def train(model, train_data, eval_data, tokenizer=None, *, device, epochs: int =
           max_length: int = 128, seed: int = 0, plot: bool | LossPlot = True, plot_every: int = 10,
           callbacks=(), state: TrainState | None = None, progress: bool = True) -> TrainState:
     """Fine-tune the trainable parameters of `model`; returns a TrainState (history, best weights, resume info)."""
+    device = check_train_call(model, train_data, eval_data, tokenizer, device, epochs=epochs, lr=lr,
+                              batch_size=batch_size, grad_accum=grad_accum, max_length=max_length)
     device = torch.device(device)
     for data, what in ((train_data, "train_data"), (eval_data, "eval_data")):
         check_labels(data, num_labels_of(model), what)
     train_data = tokenize(train_data, tokenizer, max_length)
     loader = make_loader(train_data, tokenizer, batch_size, shuffle=True, seed=seed)
+    if state is not None and epochs <= state.epoch:
+        print(f"Note: this run has already trained {state.epoch} epoch(s); pass epochs={state.epoch + 1} or more "
+              "to train on (epochs counts from the start of the run).")
+    elif state is not None and epochs > state.epochs:
+        extend_schedule(state, loader, epochs, grad_accum)
     state = state or new_state(model, loader, epochs, lr, weight_decay, warmup, grad_accum, device)
     if state.plot is None and plot:
         state.plot = plot if isinstance(plot, LossPlot) else LossPlot(every=plot_every)
     state.interrupted = False
     try:
-        run_epochs(state.model, train_data, eval_data, tokenizer, state, epochs, batch_size, max_length, seed,
-                   callbacks, progress)
+        eval_loader = make_loader(tokenize(eval_data, tokenizer, max_length), tokenizer, batch_size * 2, shuffle=False)
+        run_epochs(state.model, train_data, eval_loader, tokenizer, state, epochs, batch_size, seed, callbacks, progress)
     except KeyboardInterrupt:
         state.interrupted = True
         print(f"Interrupted after {state.epoch} epoch(s) + {state.batches_done} batch(es): the model and history are kept. "
@@ -204,16 +294,15 @@ def train(model, train_data, eval_data, tokenizer=None, *, device, epochs: int =
     return state
 
 
-def run_epochs(model, train_data, eval_data, tokenizer, state, epochs, batch_size, max_length, seed,
-               callbacks, progress):
+def run_epochs(model, train_data, eval_loader, tokenizer, state, epochs, batch_size, seed, callbacks, progress):
     """The loop itself: epochs of batches, resuming mid-epoch when the state says so."""
     device = state.accelerator.device
     while state.epoch < epochs:
         loader = make_loader(train_data, tokenizer, batch_size, shuffle=True, seed=seed + state.epoch)
-        loader = state.accelerator.prepare(loader)
-        start, losses = time.perf_counter(), []
+        loader = state.accelerator.prepare(loader)  # several processes: each gets its shard of the batches
+        start, losses = now(device), []  # now() waits for the GPU, so the seconds are real
         bar = tqdm(total=len(loader), initial=state.batches_done, desc=f"epoch {state.epoch + 1}/{epochs}",
-                   disable=not progress, leave=False)
+                   disable=not progress or not state.accelerator.is_local_main_process, leave=False)
         model.train()
         for batch in state.accelerator.skip_first_batches(loader, state.batches_done):
             losses.append(train_one_batch(model, batch, state))
@@ -226,6 +315,6 @@ def run_epochs(model, train_data, eval_data, tokenizer, state, epochs, batch_siz
             for callback in callbacks:
                 callback(state)
         bar.close()
-        state.seconds += time.perf_counter() - start
-        end_epoch(model, state, eval_data, tokenizer, device, batch_size, max_length, losses,
-                  time.perf_counter() - start)
+        seconds = now(device) - start
+        state.seconds += seconds
+        end_epoch(model, state, eval_loader, losses, seconds)

@@ -1,30 +1,59 @@
-"""A freezing widget: tick the groups to train, watch the trainable count, click to run a short training."""
+"""A freezing widget: tick the groups to train, watch the trainable count, press Train, compare the runs.
+
+Frozen layers below the lowest ticked layer are never re-run: their output is cached once (per split
+point) and the ticked top trains on it (`course_lib.cached_layers`), so a run takes seconds. Only a
+ticked `embeddings` group needs the whole encoder every step (then `course_lib.training.train` runs).
+Every run adds a row to a table and a point to a plot: mode, trainable parameters, seconds, accuracy.
+"""
 import copy
+import time
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import display
 
-from .freezing import MODES, freeze, freeze_report, groups_for_mode, parameter_groups
+from .cached_layers import TopLayers, cache_hidden_states, train_top
+from .freezing import MODES, freeze, freeze_report, groups_for_mode, num_layers, parameter_groups
 from .plots import LossPlot
 from .training import train
 
+TOP_KWARGS = ("epochs", "lr", "batch_size", "warmup", "weight_decay", "seed", "progress")
+
+
+class Panel(widgets.VBox):
+    """The widget's box, with a readable text form (what a notebook stores when no widget can render)."""
+
+    def __repr__(self) -> str:
+        return "[freezing widget: tick groups and press Train in JupyterLab or Colab]"
+
+
+def lowest_trained_layer(groups: list[str], n_layers: int) -> int:
+    """Where the trained top starts: 0 if the embeddings train, else the lowest ticked layer (n if none)."""
+    if "embeddings" in groups:
+        return 0
+    layers = [int(g.split(".")[1]) for g in groups if g.startswith("layer.")]
+    return min(layers, default=n_layers)
+
 
 class FreezingWidget:
-    """One checkbox per group (embeddings, layer.i, pooler, head), a mode menu, a live count and a Train button."""
+    """One checkbox per group (embeddings, layer.i, pooler, head), a mode menu, a live count, Train and a run table."""
 
-    def __init__(self, model, train_data=None, eval_data=None, tokenizer=None, device="cpu", **train_kwargs):
+    def __init__(self, model, train_data=None, eval_data=None, tokenizer=None, device="cpu", max_length: int = 128,
+                 **train_kwargs):
         self.model, self.train_data, self.eval_data, self.tokenizer = model, train_data, eval_data, tokenizer
-        self.device, self.train_kwargs, self.result = device, train_kwargs, None
+        self.device, self.max_length, self.train_kwargs, self.result = device, max_length, train_kwargs, None
         self.applying_mode = False  # True while a mode ticks its boxes: those ticks are not "custom"
         self.initial_weights = copy.deepcopy(model.state_dict())
+        self.caches, self.runs = {}, []  # split point -> (train, eval) cached states; one dict per finished run
         groups = parameter_groups(model)
         self.checkboxes = {g: widgets.Checkbox(value=any(p.requires_grad for p in ps), description=g, indent=False)
                            for g, ps in groups.items()}
         self.mode = widgets.Dropdown(options=["custom", *MODES], value="custom", description="mode")
-        self.count = widgets.HTML()
+        self.count = widgets.Label()
         self.button = widgets.Button(description="Train (short run)", button_style="primary",
                                      disabled=train_data is None)
-        self.plot_output, self.output = widgets.Output(), widgets.Output()
+        self.plot_output, self.output, self.table_output = widgets.Output(), widgets.Output(), widgets.Output()
         for box in self.checkboxes.values():
             box.observe(self.on_checkbox, names="value")
         self.mode.observe(self.on_mode, names="value")
@@ -35,11 +64,15 @@ class FreezingWidget:
         """The groups whose checkbox is ticked."""
         return [g for g, box in self.checkboxes.items() if box.value]
 
+    def trainable(self) -> int:
+        """Trainable parameters for the current ticks."""
+        return int(freeze_report(self.model).loc["total", "trainable"])
+
     def update_count(self) -> None:
         """Apply the checkboxes to the model and show the trainable parameter count."""
         report = freeze(self.model, self.chosen())
         trainable, total = report.loc["total", "trainable"], report.loc["total", "total"]
-        self.count.value = f"<b>trainable: {trainable:,} of {total:,} parameters ({trainable / total:.1%})</b>"
+        self.count.value = f"trainable: {trainable:,} of {total:,} parameters ({trainable / total:.1%})"
 
     def on_checkbox(self, change) -> None:
         """A checkbox changed by hand: it is no longer the picked mode, so show "custom", and recount."""
@@ -61,17 +94,70 @@ class FreezingWidget:
             self.applying_mode = False
         self.update_count()
 
+    def cached(self, first_layer: int):
+        """Train and eval states entering `first_layer`, computed once from the pretrained bottom and kept."""
+        if first_layer not in self.caches:
+            self.caches[first_layer] = tuple(
+                cache_hidden_states(self.model, data, self.tokenizer, self.device, first_layer,
+                                    max_length=self.max_length, progress=False)
+                for data in (self.train_data, self.eval_data))
+        return self.caches[first_layer]
+
+    def run_once(self, plot: LossPlot):
+        """Train the ticked groups: on cached states when the bottom is frozen, else on tokens with train()."""
+        first = lowest_trained_layer(self.chosen(), num_layers(self.model))
+        if first == 0:
+            return train(self.model, self.train_data, self.eval_data, self.tokenizer, device=self.device,
+                         max_length=self.max_length, plot=plot, **self.train_kwargs)
+        train_states, eval_states = self.cached(first)
+        top = TopLayers(self.model, first)
+        kwargs = {k: v for k, v in self.train_kwargs.items() if k in TOP_KWARGS}
+        return train_top(top, train_states, eval_states, plot=plot, **kwargs)
+
     def on_train(self, button=None) -> None:
-        """Reset to the initial weights, freeze as ticked, train briefly with a live loss plot."""
+        """Reset to the initial weights, freeze as ticked, train with a live loss plot, add a row to the run table."""
         self.model.load_state_dict(self.initial_weights)
         self.update_count()
         self.output.clear_output()
-        self.plot_output.clear_output()
         with self.output:
-            plot = LossPlot(title=f"training {', '.join(self.chosen())}", every=2, output=self.plot_output)
-            self.result = train(self.model, self.train_data, self.eval_data, self.tokenizer, device=self.device,
-                                plot=plot, **self.train_kwargs)
-            print(f"eval accuracy: {self.result.history[-1]['eval_accuracy']:.3f}")
+            plot = LossPlot(title=f"training {', '.join(self.chosen())}", every=5, output=self.plot_output)
+            start = time.perf_counter()
+            self.result = self.run_once(plot)
+            self.add_run(time.perf_counter() - start)
+        self.show_runs()
+
+    def add_run(self, seconds: float) -> None:
+        """Record the finished run: mode, groups, trainable parameters, seconds, accuracy of the kept epoch."""
+        best = max(self.result.history, key=lambda h: (h["eval_accuracy"], -h["eval_loss"]))
+        self.runs.append({"run": len(self.runs) + 1, "mode": self.mode.value, "groups": ", ".join(self.chosen()),
+                          "trainable params": self.trainable(), "seconds": round(seconds, 1),
+                          "eval accuracy": round(best["eval_accuracy"], 3)})
+
+    def runs_table(self) -> pd.DataFrame:
+        """One row per Train press."""
+        return pd.DataFrame(self.runs, columns=["run", "mode", "groups", "trainable params", "seconds", "eval accuracy"]
+                            ).set_index("run")
+
+    def runs_figure(self):
+        """Accuracy against trainable parameters, one labelled point per run."""
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        table = self.runs_table()
+        ax.scatter(table["trainable params"], table["eval accuracy"], color="tab:blue")
+        for run, row in table.iterrows():
+            ax.annotate(f"{run}: {row['mode']} ({row['seconds']:.0f} s)", (row["trainable params"], row["eval accuracy"]),
+                        textcoords="offset points", xytext=(5, 5), fontsize=8)
+        ax.set(xscale="log", xlabel="trainable parameters (log scale)", ylabel="eval accuracy", title="your runs")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        plt.close(fig)
+        return fig
+
+    def show_runs(self) -> None:
+        """Redraw the run table and plot below the widget."""
+        with self.table_output:
+            self.table_output.clear_output(wait=True)
+            display(self.runs_table())
+            display(self.runs_figure())
 
     def report(self):
         """The per-group trainable/total table for the current ticks."""
@@ -81,4 +167,4 @@ class FreezingWidget:
         """Display the widget."""
         boxes = widgets.GridBox(list(self.checkboxes.values()),
                                 layout=widgets.Layout(grid_template_columns="repeat(3, 180px)"))
-        display(widgets.VBox([self.mode, boxes, self.count, self.button, self.plot_output, self.output]))
+        display(Panel([self.mode, boxes, self.count, self.button, self.plot_output, self.output, self.table_output]))

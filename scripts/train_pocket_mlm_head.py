@@ -23,6 +23,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from course_lib import seed_everything
 from course_lib.checkpoints import HEADS_DIR, minilm_dir
+from course_lib.fitting import optimize, shuffled_batches
 from course_lib.masked_lm import frequency_baseline, mask_tokens, masked_token_accuracy, mlm_sentences
 
 HEAD_PREFIX = "cls.predictions."
@@ -52,31 +53,22 @@ def head_parameters(model):
     return [p for n, p in model.named_parameters() if n.startswith(HEAD_PREFIX) and n not in TIED_KEYS]
 
 
-def train_head(model, features, labels, seed, epochs=4, batch_size=512, lr=2e-3):
-    """Train the head on cached features with cross-entropy on raw logits (no softmax before the loss)."""
+def train_head(model, features, labels, seed, epochs=4, batch_size=512, lr=2e-3, max_steps=None):
+    """Train the head on cached features with cross-entropy on raw logits (course_lib.fitting.optimize, AdamW, one-cycle)."""
     for p in model.parameters():
         p.requires_grad_(False)
-    params = head_parameters(model)
-    for p in params:
+    for p in head_parameters(model):
         p.requires_grad_(True)
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    steps = epochs * ((len(labels) + batch_size - 1) // batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.1)
-    generator = torch.Generator().manual_seed(seed)
+    per_epoch = (len(labels) + batch_size - 1) // batch_size
     head = model.cls
     head.train()
-    for epoch in range(epochs):
-        order = torch.randperm(len(labels), generator=generator)
-        total = 0.0
-        for start in tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch + 1}", mininterval=5):
-            idx = order[start:start + batch_size]
-            loss = torch.nn.functional.cross_entropy(head(features[idx]), labels[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item() * len(idx)
-        print(f"epoch {epoch + 1}: mean loss {total / len(labels):.3f}")
+    losses = optimize(head_parameters(model), lambda idx: torch.nn.functional.cross_entropy(head(features[idx]), labels[idx]),
+                      tqdm(shuffled_batches(len(labels), batch_size, epochs, seed), total=epochs * per_epoch, mininterval=5),
+                      lr=lr, optimizer=torch.optim.AdamW, weight_decay=0.01, max_steps=max_steps,
+                      schedule=lambda opt: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch,
+                                                                               pct_start=0.1))
+    for epoch in range(0, len(losses), per_epoch):
+        print(f"epoch {epoch // per_epoch + 1}: mean batch loss {sum(losses[epoch:epoch + per_epoch]) / len(losses[epoch:epoch + per_epoch]):.3f}")
     head.eval()
 
 
@@ -112,13 +104,15 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--cache", help="optional .pt file: reuse (or write) the cached masked features")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (smoke runs)")
+    parser.add_argument("--heldout", type=int, default=400, help="held-out sentences for the metrics")
     args = parser.parse_args()
 
     seed_everything(args.seed)
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     model = AutoModelForMaskedLM.from_pretrained(minilm_dir(), use_safetensors=True).eval()
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight, "decoder must stay tied"
-    sentences = mlm_sentences(seed=args.seed, movie_sentences=args.movie, snli_sentences=args.snli)
+    sentences = mlm_sentences(seed=args.seed, heldout=args.heldout, movie_sentences=args.movie, snli_sentences=args.snli)
     print(f"sentences: {len(sentences['train'])} train, {len(sentences['heldout'])} held out")
     examples = [f"the movie was {tokenizer.mask_token}.", f"a man is playing the {tokenizer.mask_token}.",
                 f"the capital of france is {tokenizer.mask_token}.", f"two dogs are {tokenizer.mask_token} in the snow."]
@@ -134,7 +128,8 @@ def main():
     frequent = torch.bincount(labels, minlength=len(tokenizer)).topk(5).indices
     print(f"cached {len(labels)} masked positions; most frequent targets: {tokenizer.convert_ids_to_tokens(frequent.tolist())}")
 
-    train_head(model, features, labels, args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
+    train_head(model, features, labels, args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+               max_steps=args.max_steps)
     metrics = masked_token_accuracy(model, tokenizer, sentences["heldout"], "cpu", seed=args.seed)
     freq_top1 = frequency_baseline(tokenizer, sentences["heldout"], frequent.tolist(), args.seed)
     print(f"trained head:   top1 {metrics['top1']:.3f} top5 {metrics['top5']:.3f} on {metrics['masked_tokens']} masked tokens")

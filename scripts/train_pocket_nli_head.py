@@ -23,10 +23,10 @@ import torch
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, BertForSequenceClassification, get_linear_schedule_with_warmup
-from transformers.masking_utils import create_bidirectional_mask
 
 from course_lib.checkpoints import HEADS_DIR, minilm_dir
 from course_lib.data import NLI_LABELS, load_snli
+from course_lib.fitting import optimize
 from course_lib.session import seed_everything
 
 CONFIG = {"num_labels": 3, "id2label": dict(enumerate(NLI_LABELS)), "label2id": {n: i for i, n in enumerate(NLI_LABELS)}}
@@ -44,6 +44,7 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     parser.add_argument("--out", default=str(HEADS_DIR / "nli_head"))
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (smoke runs)")
     return parser.parse_args()
 
 
@@ -70,9 +71,14 @@ def cache_frozen_states(model, tokenizer, pairs, frozen_layers, batch_size):
     return cache
 
 
+def additive_mask(attention_mask, dtype):
+    """[batch, 1, 1, keys] attention mask for an encoder layer: 0 on real tokens, the dtype's minimum on [PAD]."""
+    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
 def top_logits(model, hidden, attention_mask, frozen_layers):
     """Run the top layers, pooler, dropout and classifier on cached hidden states."""
-    mask = create_bidirectional_mask(config=model.config, inputs_embeds=hidden, attention_mask=attention_mask)
+    mask = additive_mask(attention_mask, hidden.dtype)
     for layer in model.bert.encoder.layer[frozen_layers:]:
         hidden = layer(hidden, mask)
     return model.classifier(model.dropout(model.bert.pooler(hidden)))
@@ -85,29 +91,32 @@ def trained_parameter_names(model, frozen_layers):
     return [n for n, _ in model.named_parameters() if any(n.startswith(p) for p in prefixes)]
 
 
-def train(model, cache, frozen_layers, names, epochs, lr, seed):
-    """AdamW with linear warm-up/decay on the cached batches, shuffled each epoch."""
-    for name, param in model.named_parameters():
-        param.requires_grad = name in names
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    steps = epochs * len(cache)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(0.06 * steps), steps)
+def cached_batches(cache, epochs, seed):
+    """The cached batches in a seeded new order each epoch, with a progress bar."""
     generator = torch.Generator().manual_seed(seed)
-    model.train()
     for epoch in range(epochs):
         order = torch.randperm(len(cache), generator=generator).tolist()
-        bar, running = tqdm(order, desc=f"epoch {epoch + 1}/{epochs}"), []
-        for i in bar:
-            hidden, attention_mask, labels = cache[i]
-            logits = top_logits(model, hidden.float(), attention_mask, frozen_layers)
-            loss = torch.nn.functional.cross_entropy(logits, labels)  # raw logits: no softmax first
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step(), scheduler.step(), optimizer.zero_grad()
-            running = (running + [loss.item()])[-100:]
-            bar.set_postfix(loss=f"{sum(running) / len(running):.3f}")
+        yield from (cache[i] for i in tqdm(order, desc=f"epoch {epoch + 1}/{epochs}", mininterval=5))
+
+
+def batch_loss(model, batch, frozen_layers):
+    """Cross-entropy of the top layers' logits on one cached batch (raw logits: no softmax first)."""
+    hidden, attention_mask, labels = batch
+    return torch.nn.functional.cross_entropy(top_logits(model, hidden.float(), attention_mask, frozen_layers), labels)
+
+
+def train(model, cache, frozen_layers, names, epochs, lr, seed, max_steps=None):
+    """AdamW with linear warm-up/decay and gradient clipping on the cached batches (course_lib.fitting.optimize)."""
+    for name, param in model.named_parameters():
+        param.requires_grad = name in names
+    steps = epochs * len(cache)
+    model.train()
+    losses = optimize(model.parameters(), lambda batch: batch_loss(model, batch, frozen_layers),
+                      cached_batches(cache, epochs, seed), lr=lr, optimizer=torch.optim.AdamW, weight_decay=0.01,
+                      schedule=lambda opt: get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps),
+                      clip_norm=1.0, max_steps=max_steps)
     model.eval()
+    print(f"{len(losses)} steps; mean loss of the last 100: {sum(losses[-100:]) / len(losses[-100:]):.3f}")
 
 
 @torch.no_grad()
@@ -165,7 +174,7 @@ def main():
     test_pairs = list(load_snli("test", limit=args.test_pairs, seed=args.seed))
     cache = cache_frozen_states(model, tokenizer, train_pairs, frozen, args.batch_size)
     names = trained_parameter_names(model, frozen)
-    train(model, cache, frozen, names, args.epochs, args.lr, args.seed)
+    train(model, cache, frozen, names, args.epochs, args.lr, args.seed, args.max_steps)
     round_to_fp16(model, names)  # measure exactly the weights that are saved
     test_accuracy = accuracy(model, tokenizer, test_pairs)
     minutes = (time.perf_counter() - started) / 60

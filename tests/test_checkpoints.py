@@ -75,3 +75,33 @@ def test_tiny_chinese_model_is_declared_untrained():
     model = load_model("chinese_encoder", POCKET, AutoModelForSequenceClassification, num_labels=2)
     assert model.config.vocab_size == 21128 and model.num_labels == 2
     assert "UNTRAINED" in describe_load(model)
+
+
+def test_no_phantom_pocket_entries():
+    """Every pocket model the registry names exists here, and every head file a pocket entry names is shipped."""
+    from course_lib.profiles import REGISTRY
+
+    pocket_models = {e.pocket for e in REGISTRY.values() if e.kind == "model"}
+    assert pocket_models == set(checkpoints.POCKET_CHECKPOINTS)
+    for name, spec in checkpoints.POCKET_CHECKPOINTS.items():
+        if spec.head_file:
+            assert (checkpoints.HEADS_DIR / spec.head_file).exists(), name
+        else:
+            assert "UNTRAINED" in spec.description or spec.tiny_config or name == "pocket/minilm-l6", name
+
+
+def test_untrained_pocket_qa_head_is_described_as_untrained():
+    from transformers import AutoModelForQuestionAnswering
+
+    model = load_model("qa", POCKET, AutoModelForQuestionAnswering)
+    assert any(k.startswith("qa_outputs") for k in model.loading_info["missing_keys"])
+    assert "UNTRAINED" in describe_load(model) and "pocket_head" not in model.loading_info
+
+
+def test_a_registry_checkpoint_with_the_wrong_head_is_an_error():
+    from types import SimpleNamespace
+
+    wrong = SimpleNamespace(config=SimpleNamespace(architectures=["RobertaForSequenceClassification"]))
+    with pytest.raises(CheckpointUnavailableError, match="'qa' role needs a RobertaForQuestionAnswering"):
+        checkpoints.check_architecture(wrong, "qa", "deepset/roberta-base-squad2")
+    checkpoints.check_architecture(wrong, "qa", "my/own-qa-model")  # an override is the learner's choice: no check

@@ -38,3 +38,28 @@ def test_pocket_sentiment_splits_are_labeled_and_disjoint():
 def test_snli_subset_is_fixed():
     a, b = data.load_snli("test", limit=50, seed=3), data.load_snli("test", limit=50, seed=3)
     assert a["premise"] == b["premise"] and len(a) == 50
+
+
+def test_snli_follows_the_nli_data_role_of_the_session(monkeypatch):
+    import course_lib
+    from course_lib import pocket_data as pocket
+
+    calls = []
+    monkeypatch.setattr(pocket, "read_snli", lambda split: calls.append(split) or [
+        {"premise": "A man sleeps.", "hypothesis": "A man is awake.", "label": "contradiction"}])
+    course_lib.setup(profile="pocket", verbose=False)
+    pairs = data.load_snli("test")  # no profile given: the one setup() chose
+    assert calls == ["test"] and pairs["label"] == [data.NLI_LABELS.index("contradiction")]
+
+
+def test_full_snli_drops_no_gold_label_rows(monkeypatch):
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"premise": Value("string"), "hypothesis": Value("string"), "label": ClassLabel(names=data.NLI_LABELS)})
+    rows = [{"premise": f"p{i}", "hypothesis": f"h{i}", "label": -1 if i % 3 == 0 else i % 3} for i in range(9)]
+    seen = []
+    monkeypatch.setattr(data, "load_hub_dataset", lambda role, name: seen.append((role, name)) or
+                        DatasetDict({"test": Dataset.from_list(rows, features=features)}))
+    pairs = data.load_snli("test", profile=choose_profile("full"))
+    assert seen == [("nli_data", "stanfordnlp/snli")]
+    assert len(pairs) == 6 and -1 not in pairs["label"]

@@ -23,6 +23,7 @@ def test_runner_executes_in_order_and_reports(tmp_path, capsys):
     assert main(["run", "--output-dir", str(out_dir), str(good), str(bad)]) == 1
     table = capsys.readouterr().out
     assert "02_bad.ipynb" in table and "FAILED" in table and "1/2 ok" in table
+    assert "ValueError: boom" in table  # the failing cell's error, not the last traceback line
 
 
 def test_lessons_are_found_in_order():

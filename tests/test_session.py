@@ -25,3 +25,57 @@ def test_setup_seeds_every_generator():
 def test_setup_rejects_a_wrong_profile_name():
     with pytest.raises(ProfileError, match="Unknown profile 'gpu'"):
         course_lib.setup(profile="gpu")
+
+
+@pytest.fixture()
+def hub_flags(monkeypatch):
+    """Start with no HF_HUB_OFFLINE at all; put the process-wide flags back afterwards."""
+    import datasets
+    import huggingface_hub.constants as hub_constants
+
+    from course_lib import session as session_module
+
+    saved = hub_constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE, dict(session_module._SET_OFFLINE)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    session_module._SET_OFFLINE["by_us"] = False
+    yield hub_constants, datasets.config
+    hub_constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE = saved[:2]
+    session_module._SET_OFFLINE.update(saved[2])
+
+
+def test_switching_pocket_then_full_goes_online_again(hub_flags):
+    import os
+
+    hub_constants, datasets_config = hub_flags
+    course_lib.setup(profile="pocket", verbose=False)
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_constants.HF_HUB_OFFLINE and datasets_config.HF_HUB_OFFLINE
+    session = course_lib.setup(profile="full", verbose=False)
+    assert "HF_HUB_OFFLINE" not in os.environ
+    assert not hub_constants.HF_HUB_OFFLINE and not datasets_config.HF_HUB_OFFLINE
+    assert session.checkpoint("encoder") == "bert-base-uncased"
+    course_lib.setup(profile="pocket", verbose=False)  # and back again
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_constants.HF_HUB_OFFLINE
+
+
+def test_switching_keeps_the_users_own_offline_setting(hub_flags, monkeypatch):
+    import os
+
+    hub_constants, _ = hub_flags
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    course_lib.setup(profile="pocket", verbose=False)
+    course_lib.setup(profile="full", verbose=False)
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_constants.HF_HUB_OFFLINE
+
+
+def test_banner_says_why_auto_chose_pocket_without_gpu(hub_flags, monkeypatch, capsys):
+    from course_lib import profiles
+
+    monkeypatch.setattr(profiles, "hub_is_reachable", lambda timeout=0: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    session = course_lib.setup(profile="auto", device="cpu")
+    out = capsys.readouterr().out
+    assert session.profile.name == "pocket"
+    assert f"Profile: pocket (auto: no GPU here, so the offline pocket profile runs (the full profile downloads about " \
+           f"{profiles.full_download_gb():.1f} GB" in out

@@ -37,3 +37,39 @@ def test_button_runs_a_short_training():
     widget.button.click()
     assert widget.result is not None and len(widget.result.history) == 1 and widget.result.step == 2
     assert torch.equal(model.bert.embeddings.word_embeddings.weight, embeddings_before)  # frozen stayed frozen
+    assert list(widget.caches) == [3]  # head only: the whole 3-layer encoder ran once, into the cache
+
+
+def test_every_press_adds_a_run_and_different_freezing_gives_different_rows():
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    model, data = tiny_bert(tokenizer), word_sentiment(32)
+    widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=1, batch_size=16, lr=1e-2, progress=False)
+    widget.mode.value = "head_only"
+    widget.button.click()
+    widget.mode.value = "last_k"  # layer.1, layer.2, pooler, head
+    widget.button.click()
+    table = widget.runs_table()
+    assert list(table.index) == [1, 2] and list(table["mode"]) == ["head_only", "last_k"]
+    assert table["trainable params"].tolist() == [66, trainable(model)] and trainable(model) > 66
+    assert table["eval accuracy"].between(0, 1).all() and (table["seconds"] >= 0).all()
+    assert sorted(widget.caches) == [1, 3]
+    figure = widget.runs_figure()
+    assert len(figure.axes[0].collections[0].get_offsets()) == 2
+
+
+def test_ticking_the_embeddings_trains_on_tokens():
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    model, data = tiny_bert(tokenizer), word_sentiment(32)
+    widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=1, batch_size=16, lr=1e-3, progress=False)
+    widget.mode.value = "full"
+    embeddings_before = model.bert.embeddings.word_embeddings.weight.clone()
+    widget.button.click()
+    assert widget.caches == {} and widget.runs[0]["trainable params"] == trainable(model)
+    assert not torch.equal(model.bert.embeddings.word_embeddings.weight, embeddings_before)
+
+
+def test_stored_form_is_readable_text_not_a_widget_repr():
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    widget = FreezingWidget(tiny_bert(tokenizer))
+    from course_lib.widgets import Panel
+    assert "VBox" not in repr(Panel([widget.count])) and "<b>" not in widget.count.value
