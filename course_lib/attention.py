@@ -1,5 +1,6 @@
 """Attention weights: get them safely, pick one layer and head, plot it, explore it with sliders."""
 import io
+from numbers import Integral
 
 import matplotlib.pyplot as plt
 
@@ -29,7 +30,7 @@ def check_layer_head(attentions, layer: int, head: int) -> None:
     """Raise a CourseError listing the valid range if `layer` or `head` does not exist."""
     num_layers, num_heads = len(attentions), attentions[0].shape[1]
     for name, value in (("layer", layer), ("head", head)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, Integral):
             raise CourseError(f"{name} must be a whole number, but got {type(value).__name__} {value!r}.",
                               f"pass e.g. {name}=0 (int({name}) turns a float or a string into a whole number).")
     if not 0 <= layer < num_layers:

@@ -3,20 +3,24 @@ import matplotlib.pyplot as plt
 import torch
 
 
-def show_heatmaps(matrices, xlabels=None, ylabels=None, titles=None, cmap="viridis", figsize=(4, 4)):
-    """Plot one or more 2-D matrices side by side, with optional tick labels and titles."""
-    matrices = [m.detach().float().cpu() if isinstance(m, torch.Tensor) else torch.as_tensor(m) for m in matrices]
-    fig, axes = plt.subplots(1, len(matrices), figsize=(figsize[0] * len(matrices), figsize[1]), squeeze=False)
+def show_heatmaps(matrices, xlabels=None, ylabels=None, titles=None, cmap="viridis", figsize=(4, 4),
+                  vmin=None, vmax=None, colorbar_label=None):
+    """Plot 2-D matrices side by side on ONE shared colour scale (so equal colours mean equal values) and one colorbar."""
+    matrices = [m.detach().float().cpu() if isinstance(m, torch.Tensor) else torch.as_tensor(m, dtype=torch.float32)
+                for m in matrices]
+    vmin = min(m.min().item() for m in matrices) if vmin is None else vmin
+    vmax = max(m.max().item() for m in matrices) if vmax is None else vmax
+    fig, axes = plt.subplots(1, len(matrices), figsize=(figsize[0] * len(matrices), figsize[1]), squeeze=False,
+                             layout="constrained")
     for i, (ax, matrix) in enumerate(zip(axes[0], matrices)):
-        image = ax.imshow(matrix.numpy(), cmap=cmap)
+        image = ax.imshow(matrix.numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
         if xlabels is not None:
             ax.set_xticks(range(len(xlabels)), xlabels, rotation=90)
         if ylabels is not None:
-            ax.set_yticks(range(len(ylabels)), ylabels)
+            ax.set_yticks(range(len(ylabels)) if i == 0 else [], ylabels if i == 0 else [])
         if titles:
             ax.set_title(titles[i])
-        fig.colorbar(image, ax=ax, shrink=0.7)
-    fig.tight_layout()
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.7, label=colorbar_label)
     return fig
 
 

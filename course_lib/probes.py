@@ -83,7 +83,7 @@ def run_probes(train_x: dict, train_y, test_x: dict, test_y, seeds, n_train: int
 
 
 def compare_features(model, tokenizer, train_rows, test_rows, device, seeds=(0, 1, 2), n_train: int | None = None,
-                     steps: int = 100, lr: float = 0.01, batch_size: int = 32, max_length: int = 128) -> pd.DataFrame:
+                     steps: int = 100, lr: float = 0.001, batch_size: int = 32, max_length: int = 128) -> pd.DataFrame:
     """Linear-probe test accuracy (mean and std over seeds) on [CLS] raw, pooler_output and mean pooling.
 
     Every seed draws `n_train` of the train rows (default: three quarters) and trains one probe per feature on

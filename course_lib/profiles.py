@@ -57,10 +57,10 @@ CHECKPOINTS = {role: {"full": e.full, "pocket": e.pocket} for role, e in REGISTR
 # Data sizes and batch settings per profile: the only other thing that differs. Lessons may add keys (both profiles).
 SIZES = {
     "pocket": {"train": 8000, "validation": 1000, "test": 1500, "batch_size": 32, "max_length": 128, "epochs": 1,
-               "real_run_rows": 8000, "frozen_layers": 4, "compare_rows": 128, "compare_test_rows": 500, "seeds": 3,
+               "real_run_rows": 8000, "compare_rows": 128, "compare_test_rows": 500, "seeds": 3,
                "widget_rows": 256, "chinese_rows": 2000},
     "full": {"train": 20000, "validation": 2500, "test": 5000, "batch_size": 16, "max_length": 512, "epochs": 2,
-             "real_run_rows": 4000, "frozen_layers": 8, "compare_rows": 800, "compare_test_rows": 1000, "seeds": 3,
+             "real_run_rows": 4000, "compare_rows": 800, "compare_test_rows": 1000, "seeds": 3,
              "widget_rows": 400, "chinese_rows": 4000},
 }
 

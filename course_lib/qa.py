@@ -4,6 +4,8 @@ transformers 5 removed the "question-answering" pipeline; lesson 04 builds it by
 span and score against `select_starts_ends`, the span decoder the pipeline used (still shipped with the
 document-question-answering pipeline).
 """
+from numbers import Integral
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -27,7 +29,7 @@ def check_question_and_context(question: str, context: str) -> None:
 def check_window_sizes(question: str, tokenizer, max_length: int, stride: int) -> None:
     """Raise an InputError unless each window leaves more context tokens than `stride` after the question."""
     check_positive(max_length, "max_length", 384)
-    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
+    if isinstance(stride, bool) or not isinstance(stride, Integral) or stride < 0:
         raise InputError(f"stride must be a whole number >= 0, but got {stride!r}.", "pass e.g. stride=128.")
     question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
     room = max_length - question_tokens - tokenizer.num_special_tokens_to_add(pair=True)

@@ -34,9 +34,11 @@ import torch
 
 from .profiles import REGISTRY
 
-TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
-TINY_BART = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2, decoder_attention_heads=2,
-                 encoder_ffn_dim=64, decoder_ffn_dim=64)
+# The real layer and head counts (lessons index layers and heads, e.g. "freeze layers 0-7"), with a tiny width:
+# 4 numbers per head. bert-base / roberta-base: 12 layers x 12 heads; bart-large: 12 + 12 layers x 16 heads.
+TINY = dict(hidden_size=48, num_hidden_layers=12, num_attention_heads=12, intermediate_size=96)
+TINY_BART = dict(d_model=64, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16, decoder_attention_heads=16,
+                 encoder_ffn_dim=128, decoder_ffn_dim=128)
 BPE_VOCAB_SIZE = 2000
 BPE_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # ids 0-4: bos, pad, eos as in RoBERTa/BART
 # Published label orders (config.json of each repo).

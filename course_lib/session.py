@@ -2,6 +2,7 @@
 import os
 import platform
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ from .profiles import ProfileChoice, choose_profile, hub_is_offline_by_env
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and torch (CPU and all GPUs): `transformers.set_seed`, after checking the seed."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise InputError(f"seed must be a whole number >= 0, but got {seed!r}.", "pass e.g. seed=0.")
     transformers.set_seed(seed)
 

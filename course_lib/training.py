@@ -151,7 +151,14 @@ def evaluate(model, dataset, device, tokenizer=None, batch_size: int = 64, max_l
     check_labels(dataset, num_labels_of(model), "eval_data")
     loader = make_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size, shuffle=False)
     with autocast_for(device):
-        return scores_on(model, loader, device)
+        scores = scores_on(model, loader, device)
+    return {"loss": scores["loss"], "accuracy": scores["accuracy"]}
+
+
+def evaluate_on_processes(state: TrainState, dataset, tokenizer=None, batch_size: int = 64, max_length: int = 128) -> dict:
+    """Loss, accuracy and row count of a trained state's model, each process scoring its shard (gathered)."""
+    loader = make_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size, shuffle=False)
+    return scores_on(state.model, loader, state.accelerator.device, state.accelerator)
 
 
 @torch.no_grad()
@@ -171,7 +178,7 @@ def scores_on(model, loader, device, accelerator=None) -> dict:
         losses.append(loss.cpu())
         hits.append(hit.cpu())
     loss, hit = torch.cat(losses).double(), torch.cat(hits)
-    return {"loss": loss.sum().item() / len(loss), "accuracy": hit.sum().item() / len(hit)}
+    return {"loss": loss.sum().item() / len(loss), "accuracy": hit.sum().item() / len(hit), "rows": len(hit)}
 
 
 FUSED_ADAMW_DEVICES = ("cpu", "cuda", "mps")  # where torch.optim.AdamW(fused=True) has a kernel

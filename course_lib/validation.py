@@ -4,6 +4,7 @@ Each check raises a CourseError subclass whose message shows the offending value
 applies a sensible default and says so in one line (`note`). Nothing returns a meaningless number silently.
 """
 from collections.abc import Mapping
+from numbers import Integral, Real
 
 from .errors import DataError, InputError
 
@@ -55,17 +56,10 @@ def check_texts(texts, name: str = "texts", example: str = "['a great film', 'a 
 
 def check_positive(value, name: str, example, integer: bool = True):
     """Raise an InputError unless `value` is a number > 0 (a whole number when `integer`); return it."""
-    kinds = (int,) if integer else (int, float)
+    kinds = Integral if integer else Real  # numpy numbers count too
     if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
         wanted = "a whole number >= 1" if integer else "a number > 0"
         raise InputError(f"{name} must be {wanted}, but got {shown(value)}.", f"pass e.g. {name}={example}.")
-    return value
-
-
-def check_int_in_range(value, name: str, low: int, high: int, fix: str) -> int:
-    """Raise an InputError unless `value` is an int with low <= value <= high; return it."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InputError(f"{name} must be a whole number from {low} to {high}, but got {shown(value)}.", fix)
     return value
 
 
@@ -177,6 +171,10 @@ def check_evaluate_call(model, dataset, device, tokenizer=None, batch_size=64, m
 
     check_positive(batch_size, "batch_size", 16)
     check_positive(max_length, "max_length", 128)
+    limit = model_input_limit(tokenizer, model) if tokenizer is not None else max_length
+    if max_length > limit:
+        raise InputError(f"max_length={max_length} is more than this model reads ({limit} tokens): longer rows would "
+                         "overrun its position embeddings.", f"pass max_length={limit} or less (e.g. max_length=128).")
     num_labels = getattr(model, "num_labels", None) or getattr(getattr(model, "config", None), "num_labels", None)
     check_dataset(dataset, what, tokenizer, num_labels)
     if eval_data is not None:

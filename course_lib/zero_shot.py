@@ -59,11 +59,20 @@ def make_hypotheses(candidate_labels, template: str = DEFAULT_TEMPLATE) -> list[
 
 
 @torch.no_grad()
+def pair_logits(model, tokenizer, premises: list[str], hypotheses: list[str], device, batch_size: int = 32,
+                max_length: int | None = None, truncation="only_first") -> torch.Tensor:
+    """NLI logits [n_pairs, n_nli_labels] for (premise, hypothesis) pairs, in batches; truncates the premise only."""
+    chunks = []
+    for start in range(0, len(premises), batch_size):
+        batch = tokenizer(premises[start:start + batch_size], hypotheses[start:start + batch_size], padding=True,
+                          truncation=truncation, max_length=max_length, return_tensors="pt").to(device)
+        chunks.append(model(**batch).logits.float().cpu())
+    return torch.cat(chunks)
+
+
 def nli_logits(model, tokenizer, premise: str, hypotheses: list[str], device) -> torch.Tensor:
-    """NLI logits [n_hypotheses, n_nli_labels] for (premise, hypothesis) pairs; truncates the premise only."""
-    batch = tokenizer([premise] * len(hypotheses), hypotheses, padding=True,
-                      truncation="only_first", return_tensors="pt").to(device)
-    return model(**batch).logits.float().cpu()
+    """NLI logits [n_hypotheses, n_nli_labels] for one premise against every hypothesis, in one batch."""
+    return pair_logits(model, tokenizer, [premise] * len(hypotheses), hypotheses, device, batch_size=len(hypotheses))
 
 
 def scores_from_nli_logits(logits: torch.Tensor, config, multi_label: bool = False) -> torch.Tensor:
@@ -130,13 +139,9 @@ def nli_predictions(model, tokenizer, pairs, device, batch_size: int = 32) -> li
     if missing:
         raise DataError(f"pairs must be a Dataset with 'premise' and 'hypothesis' columns; it lacks {sorted(missing)}.",
                         "pass e.g. course_lib.data.load_snli('test', limit=300).")
-    names = []
-    for start in range(0, len(pairs), batch_size):
-        rows = pairs[start:start + batch_size]
-        batch = tokenizer(list(rows["premise"]), list(rows["hypothesis"]), padding=True,
-                          truncation=True, return_tensors="pt").to(device)
-        names += [model.config.id2label[i].lower() for i in model(**batch).logits.argmax(-1).tolist()]
-    return names
+    logits = pair_logits(model, tokenizer, list(pairs["premise"]), list(pairs["hypothesis"]), device, batch_size,
+                         truncation=True)
+    return [model.config.id2label[i].lower() for i in logits.argmax(-1).tolist()]
 
 
 @torch.no_grad()
@@ -149,12 +154,7 @@ def zero_shot_scores(model, tokenizer, texts: list[str], candidate_labels, devic
     find_label_id(model.config, "entail")
     announce_single_label(check_zero_shot_inputs(candidate_labels, template), multi_label)
     premises, paired = [t for t in texts for _ in hypotheses], hypotheses * len(texts)
-    logits = []
-    for start in range(0, len(premises), batch_size):
-        batch = tokenizer(premises[start:start + batch_size], paired[start:start + batch_size], padding=True,
-                          truncation="only_first", max_length=max_length, return_tensors="pt").to(device)
-        logits.append(model(**batch).logits.float().cpu())
-    logits = torch.cat(logits).view(len(texts), len(hypotheses), -1)
+    logits = pair_logits(model, tokenizer, premises, paired, device, batch_size, max_length).view(len(texts), len(hypotheses), -1)
     return torch.stack([scores_from_nli_logits(per_text, model.config, multi_label) for per_text in logits])
 
 

@@ -24,7 +24,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 from course_lib import seed_everything
 from course_lib.checkpoints import HEADS_DIR, minilm_dir
 from course_lib.fitting import optimize, shuffled_batches
-from course_lib.masked_lm import frequency_baseline, mask_tokens, masked_token_accuracy, mlm_sentences
+from course_lib.masked_lm import fill_mask_by_hand, frequency_baseline, mask_tokens, masked_token_accuracy, mlm_sentences
 
 HEAD_PREFIX = "cls.predictions."
 TIED_KEYS = {"cls.predictions.decoder.weight"}  # = bert.embeddings.word_embeddings.weight: not saved
@@ -85,11 +85,7 @@ def head_state(model) -> dict:
 def show_examples(model, tokenizer, texts):
     """Print the top-5 guesses for a few masked sentences."""
     for text in texts:
-        batch = tokenizer(text, return_tensors="pt")
-        where = (batch["input_ids"][0] == tokenizer.mask_token_id).nonzero().flatten()
-        with torch.no_grad():
-            logits = model(**batch).logits[0, where]
-        guesses = [tokenizer.convert_ids_to_tokens(row.topk(5).indices.tolist()) for row in logits]
+        guesses = [[g["token_str"] for g in per_mask] for per_mask in fill_mask_by_hand(text, tokenizer, model, "cpu")]
         print(f"  {text:45} -> {guesses}")
 
 

@@ -70,3 +70,12 @@ def test_layer_parameters(model):
 def test_results_print_verdicts(model):
     assert str(lesson02.check_hidden_state_count(None, model)).startswith("❌ Not yet")
     assert str(lesson02.check_hidden_state_count(model.config.num_hidden_layers + 1, model)).startswith("✅ Correct")
+
+
+def test_mask_positions_are_checked_on_unseen_texts(tokenizer):
+    seen = tokenizer(f"The {tokenizer.mask_token} sat on the {tokenizer.mask_token}.")["input_ids"]
+    memorized = [i for i, t in enumerate(seen) if t == tokenizer.mask_token_id]
+    result = lesson01.check_mask_positions(lambda ids, tok: memorized, tokenizer)  # right on the example only
+    assert not result.passed and "new text" in result.message
+    assert "texts you had not seen" in lesson01.check_mask_positions(
+        lambda ids, tok: [i for i, t in enumerate(ids) if t == tok.mask_token_id], tokenizer).message

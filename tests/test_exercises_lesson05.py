@@ -43,3 +43,31 @@ def test_similarity_top_label_check(session):
     assert lesson05.check_similarity_top_label(ranking[0], *args).passed
     assert not lesson05.check_similarity_top_label(ranking[-1], *args).passed
     assert "not one of" in lesson05.check_similarity_top_label("jazz", *args).message
+
+
+def make_zero_shot(model, tokenizer, device, entailment=None, sort=False, swap_modes=False):
+    """A zero-shot function by hand; the keyword arguments plant the classic mistakes."""
+    from course_lib.zero_shot import find_label_id
+
+    def zero_shot(text, labels, multi_label=False):
+        logits = nli_logits(model, tokenizer, text, make_hypotheses(labels), device)
+        ent = find_label_id(model.config, "entail") if entailment is None else entailment
+        con = find_label_id(model.config, "contradict")
+        multi = multi_label != swap_modes
+        scores = logits[:, [con, ent]].softmax(-1)[:, 1] if multi else logits[:, ent].softmax(0)
+        return sorted(scores.tolist(), reverse=True) if sort else scores.tolist()
+    return zero_shot
+
+
+def test_zero_shot_function_check(nli, session):
+    model, tokenizer = nli
+    args = (model, tokenizer, session.device)
+    assert lesson05.check_zero_shot_function(make_zero_shot(*args), *args).passed
+    wrong_id = [i for i in model.config.id2label if "entail" not in model.config.id2label[i].lower()][-1]
+    hard_coded = lesson05.check_zero_shot_function(make_zero_shot(*args, entailment=wrong_id), *args)
+    assert not hard_coded.passed and "label2id" in hard_coded.hint
+    swapped = lesson05.check_zero_shot_function(make_zero_shot(*args, swap_modes=True), *args)
+    assert not swapped.passed and "-label scores" in swapped.message
+    assert not lesson05.check_zero_shot_function(make_zero_shot(*args, sort=True), *args).passed
+    assert not lesson05.check_zero_shot_function(None, *args).passed
+    assert "raised KeyError" in lesson05.check_zero_shot_function(lambda t, l, multi_label=False: {}["x"], *args).message

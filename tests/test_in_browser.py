@@ -164,18 +164,33 @@ def test_attention_heatmap_follows_the_sliders(browser, lab):
     page.close()
 
 
-def test_freezing_widget_counts_and_trains(browser, lab):
+def run_table(panel) -> list[list[str]]:
+    """The cells of every row of the freezing widget's run table (run, mode, groups, trainable params, seconds, accuracy)."""
+    return [row.split("\t") for row in panel.locator("table tbody tr").all_inner_texts()]
+
+
+def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
     page = open_and_run_all(browser, lab, "06_fine_tuning_modes.ipynb", timeout_s=1500)
-    checkbox = page.locator(".widget-checkbox input[type='checkbox']").first
-    checkbox.scroll_into_view_if_needed()
     panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-checkbox")).first
-    count = panel.locator(".widget-html").first
-    before = count.inner_text()
-    checkbox.click()
-    page.wait_for_function("([el, old]) => el.innerText !== old", arg=[count.element_handle(), before], timeout=15_000)
-    assert panel.locator("select").first.input_value() == "custom"  # a hand-made choice is not the picked mode
+    panel.scroll_into_view_if_needed()
+    count = panel.locator(".widget-label").first
+    runs_before = len(run_table(panel))  # the notebook itself pressed Train twice
+    panel.locator("select").first.select_option("head_only")
+    page.wait_for_function("el => el.innerText.startsWith('trainable: 770 of')", arg=count.element_handle(), timeout=15_000)
     panel.locator("button", has_text="Train").first.click()
-    panel.locator("img").first.wait_for(timeout=300_000)  # the live loss plot
-    panel.get_by_text("eval accuracy").wait_for(timeout=300_000)  # the short run finished
+    page.wait_for_function("([el, n]) => el.querySelectorAll('table tbody tr').length > n",
+                           arg=[panel.element_handle(), runs_before], timeout=300_000)
+    before = count.inner_text()
+    panel.locator(".widget-checkbox", has_text="layer.5").locator("input").click()  # a hand-made choice
+    page.wait_for_function("([el, old]) => el.innerText !== old", arg=[count.element_handle(), before], timeout=15_000)
+    assert panel.locator("select").first.input_value() == "custom"
+    panel.locator("button", has_text="Train").first.click()
+    page.wait_for_function("([el, n]) => el.querySelectorAll('table tbody tr').length > n",
+                           arg=[panel.element_handle(), runs_before + 1], timeout=300_000)
+    rows = run_table(panel)[runs_before:]
+    assert [row[1] for row in rows] == ["head_only", "custom"], rows
+    trainable = [int(row[3].replace(",", "")) for row in rows]
+    assert trainable[0] == 770 and trainable[1] > trainable[0], rows  # two runs, two different freezings
+    assert panel.locator("img").count() >= 2  # the live loss plot and the runs plot
     screenshot(page, "06_freezing_widget.png", panel)
     page.close()

@@ -31,3 +31,53 @@ def test_wasted_fraction():
     real = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
     assert lesson06.check_wasted_fraction(1 - real / 1024, tokenizer, texts).passed
     assert not lesson06.check_wasted_fraction(0.5, tokenizer, texts).passed
+
+
+def right_collate(tokenizer):
+    def collate(rows):
+        longest = max(len(r["input_ids"]) for r in rows)
+        pad = lambda values, value: values + [value] * (longest - len(values))
+        return {"input_ids": torch.tensor([pad(r["input_ids"], tokenizer.pad_token_id) for r in rows]),
+                "attention_mask": torch.tensor([pad(r["attention_mask"], 0) for r in rows]),
+                "labels": torch.tensor([r["label"] for r in rows])}
+    return collate
+
+
+def test_collate_exercise_accepts_the_right_answer_and_hints_on_wrong_ones():
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    assert lesson06.check_collate(right_collate(tokenizer), tokenizer).passed
+    assert not lesson06.check_collate(lambda rows: None, tokenizer).passed
+
+    def pad_to_512(rows):
+        batch = right_collate(tokenizer)(rows)
+        extra = 512 - batch["input_ids"].shape[1]
+        return {**batch, "input_ids": F.pad(batch["input_ids"], (0, extra)), "attention_mask": F.pad(batch["attention_mask"], (0, extra))}
+
+    wrong = lesson06.check_collate(pad_to_512, tokenizer)
+    assert not wrong.passed and "shape" in wrong.message and "longest row" in wrong.hint
+    no_labels = lesson06.check_collate(lambda rows: {k: v for k, v in right_collate(tokenizer)(rows).items() if k != "labels"}, tokenizer)
+    assert not no_labels.passed and "'labels'" in no_labels.message
+    mask_of_ones = lambda rows: {**right_collate(tokenizer)(rows), "attention_mask": torch.ones_like(right_collate(tokenizer)(rows)["attention_mask"])}
+    assert not lesson06.check_collate(mask_of_ones, tokenizer).passed
+
+
+def test_freeze_last_k_exercise_checks_models_of_other_sizes():
+    def right(model, k):
+        model.requires_grad_(False)
+        for layer in model.bert.encoder.layer[len(model.bert.encoder.layer) - k:]:
+            layer.requires_grad_(True)
+        model.bert.pooler.requires_grad_(True)
+        model.classifier.requires_grad_(True)
+
+    def fixed_six(model, k):  # assumes MiniLM's 6 layers
+        model.requires_grad_(False)
+        for i in range(6 - k, 6):
+            if i < len(model.bert.encoder.layer):
+                model.bert.encoder.layer[i].requires_grad_(True)
+        model.classifier.requires_grad_(True)
+        model.bert.pooler.requires_grad_(True)
+
+    assert lesson06.check_freeze_last_k(right).passed
+    assert not lesson06.check_freeze_last_k(lambda model, k: None).passed
+    wrong = lesson06.check_freeze_last_k(fixed_six)
+    assert not wrong.passed and "should train" in wrong.message

@@ -75,3 +75,17 @@ def test_global_model_in_class_is_detected():
     with pytest.raises(course_lib.CourseError, match="encoder_global"):
         check_no_global_model(GlobalHead)
     assert check_no_global_model(AttributeHead).startswith("OK")
+
+
+def test_padding_table_counts_positions_for_each_batching():
+    from course_lib.pitfalls import padding_table
+
+    lengths = [5, 600, 7, 9] * 40  # one long review in every four rows, like imdb's long tail
+    table = padding_table(lengths, batch_size=4, max_length=512)
+    truncated = [min(n, 512) for n in lengths]
+    assert table.loc["pad every row to 512", "computed positions"] == len(lengths) * 512
+    assert (table["real tokens"] == sum(truncated)).all()
+    # in file order every batch of 4 holds a 512-token row: dynamic padding saves nothing
+    assert table.loc["dynamic, file order", "computed positions"] == len(lengths) * 512
+    grouped = table.loc["dynamic, length-grouped (as train() does)", "computed positions"]
+    assert sum(truncated) <= grouped < len(lengths) * 512 / 2

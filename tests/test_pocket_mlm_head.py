@@ -71,6 +71,11 @@ def test_training_data_and_masking_are_seeded_and_disjoint(tokenizer):
     model = AutoModelForMaskedLM.from_pretrained(course_lib.checkpoints.minilm_dir())
     runs = [script.cache_masked_features(model, tokenizer, small["train"][:40], seed=0, batch_size=20) for _ in range(2)]
     assert torch.equal(runs[0][1], runs[1][1]) and torch.allclose(runs[0][0], runs[1][0])
+    features, labels = runs[0]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    script.train_head(model, features, labels, seed=0, epochs=2, batch_size=8, lr=1e-3, max_steps=2)  # the shared loop
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith("cls.predictions.") and k != "cls.predictions.decoder.weight" for k in changed)
     names = set(script.head_state(model))
     assert "cls.predictions.decoder.weight" not in names  # tied to the word embeddings: never saved
     assert {"cls.predictions.bias", "cls.predictions.decoder.bias", "cls.predictions.transform.dense.weight"} <= names

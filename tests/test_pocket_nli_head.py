@@ -1,7 +1,10 @@
 """The committed pocket NLI head: loads as the "nli" role like bart-large-mnli, and really does NLI."""
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
@@ -10,6 +13,7 @@ from course_lib.checkpoints import HEADS_DIR
 from course_lib.data import load_snli
 from course_lib.zero_shot import find_label_id, nli_predictions, zero_shot_by_hand
 
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_pocket_nli_head.py"
 HEAD = HEADS_DIR / "nli_head.safetensors"
 SIDECAR = HEADS_DIR / "nli_head.json"
 
@@ -51,3 +55,25 @@ def test_zero_shot_travel_example_comes_out_on_top(session, nli):
     result = zero_shot_by_hand(model, tokenizer, "one day I will see the world",
                                ["travel", "cooking", "dancing"], session.device)
     assert result["labels"][0] == "travel"
+
+
+def test_the_script_trains_only_the_top_through_the_shared_loop(session):
+    spec = importlib.util.spec_from_file_location("train_pocket_nli_head", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert "masking_utils" not in SCRIPT.read_text()  # no private transformers module
+    tokenizer = session.load_tokenizer("nli")
+    model = script.BertForSequenceClassification.from_pretrained(course_lib.checkpoints.minilm_dir(), **script.CONFIG)
+    pairs = list(load_snli("train", limit=16, seed=0))
+    cache = script.cache_frozen_states(model, tokenizer, pairs, frozen_layers=4, batch_size=8)
+    names = script.trained_parameter_names(model, 4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    script.train(model, cache, 4, names, epochs=1, lr=1e-3, seed=0, max_steps=2)
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and changed <= set(names) and "classifier.weight" in changed
+    batch = tokenizer(["A man sleeps.", "Two dogs run in the snow near a small red house."],
+                      ["Someone rests.", "Animals are outside."], padding=True, return_tensors="pt")  # row 0 is padded
+    with torch.no_grad():  # the cached path (layers 4-5 on cached states) equals the ordinary forward pass
+        hidden = model.bert(**batch, output_hidden_states=True).hidden_states[4]
+        assert torch.allclose(script.top_logits(model.eval(), hidden, batch["attention_mask"], 4), model(**batch).logits,
+                              atol=1e-5)

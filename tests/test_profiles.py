@@ -133,3 +133,13 @@ def test_hub_probe_sees_a_listening_endpoint(monkeypatch):
         assert profiles.hub_is_reachable()
     finally:
         server.close()
+
+
+def test_profiles_command_prints_the_registry(capsys):
+    from course_lib.__main__ import main
+
+    assert main(["profiles"]) == 0
+    out = capsys.readouterr().out
+    for role, entry in REGISTRY.items():
+        assert role in out and entry.full in out and entry.pocket in out
+    assert f"about {profiles.full_download_gb():.1f} GB" in out and "1,630 MB" in out

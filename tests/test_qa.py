@@ -40,13 +40,9 @@ def test_hand_span_equals_transformers_decoder_in_every_window(model, tokenizer,
     assert len(encoding["input_ids"]) > 3
     start_logits, end_logits = qa.span_logits(model, encoding, session.device)
     for window in range(len(start_logits)):
-        in_context, cls = qa.context_mask(encoding, window), qa.cls_index(encoding, window, tokenizer)
-        allowed = in_context.clone()
-        allowed[cls] = True
-        start_probs, end_probs = qa.span_probabilities(start_logits[window], end_logits[window], allowed)
-        mine = qa.best_span(start_probs, end_probs, in_context, 15)
+        mine = qa.decode_window(start_logits[window], end_logits[window], encoding, window, tokenizer, long_context, 15)
         ref = qa.reference_span(start_logits, end_logits, encoding, window, tokenizer, 15)
-        assert mine[:2] == ref[:2] and mine[2] == pytest.approx(ref[2], rel=1e-4)
+        assert (mine["token_start"], mine["token_end"]) == ref[:2] and mine["score"] == pytest.approx(ref[2], rel=1e-4)
     best = qa.answer_by_hand(QUESTION, long_context, tokenizer, model, session.device, max_length=96, stride=24)
     ref_scores = [qa.reference_span(start_logits, end_logits, encoding, w, tokenizer)[2] for w in range(len(start_logits))]
     assert best["score"] == pytest.approx(max(ref_scores), rel=1e-4)
@@ -77,6 +73,12 @@ def test_errors_name_the_fix(model, tokenizer, session):
     encoder = session.load_model("encoder", AutoModel)
     with pytest.raises(course_lib.CourseError, match="AutoModelForQuestionAnswering"):
         qa.answer_by_hand(QUESTION, CONTEXT, tokenizer, encoder, session.device)
+
+
+def test_predicted_answers_decode_like_answer_by_hand(model, tokenizer, session):
+    items = qa.templated_qa(3, seed=2)
+    singles = [qa.answer_by_hand(i["question"], i["context"], tokenizer, model, session.device)["answer"] for i in items]
+    assert qa.predicted_answers(model, tokenizer, items, session.device) == singles
 
 
 def test_exercise_checks(tokenizer):

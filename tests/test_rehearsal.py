@@ -10,6 +10,7 @@ from transformers import (AutoConfig, AutoModel, AutoModelForQuestionAnswering, 
                           AutoTokenizer)
 
 from course_lib import data, rehearsal, zero_shot
+from course_lib.__main__ import main
 from course_lib.checkpoints import load_model
 from course_lib.errors import CheckpointUnavailableError, CourseError, DataError
 from course_lib.profiles import REGISTRY, choose_profile
@@ -155,12 +156,13 @@ def test_rehearsal_catches_a_missing_safetensors_file(variant):
         load_model("encoder", FULL, AutoModel)
 
 
-def test_a_lesson_that_breaks_on_the_stand_ins_fails_the_rehearsal(variant, tmp_path):
+def test_a_lesson_that_breaks_on_the_stand_ins_fails_the_rehearsal(variant, tmp_path, capsys):
     (snapshot(variant, "bert-base-uncased") / "model.safetensors").unlink()
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("import course_lib\nsession = course_lib.setup()"),
-                      nbformat.v4.new_code_cell("session.load_model('encoder')")]
+                      nbformat.v4.new_code_cell("print(session.profile.name)\nsession.load_model('encoder')")]
     path = tmp_path / "99_broken.ipynb"
     nbformat.write(notebook, path)
-    [result] = rehearsal.rehearse([path], cache=variant, output_dir=tmp_path / "out")
-    assert result.status == "FAILED" and "CheckpointUnavailableError" in result.error
+    assert main(["rehearse", str(path), "--cache", str(variant)]) == 1
+    table = capsys.readouterr().out
+    assert "99_broken.ipynb  FAILED" in table and "CheckpointUnavailableError: The local cache has" in table

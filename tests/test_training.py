@@ -103,19 +103,16 @@ def test_resuming_for_more_epochs_stretches_the_schedule_and_trains(tokenizer, d
     result = train(model, *data, tokenizer, epochs=1, **FAST)
     assert result.optimizer.param_groups[0]["lr"] == 0.0  # the linear schedule ended with epoch 1
     after_one = weights(model)
-    seen = []  # (learning rate used for the step, weights after it) during the extra epoch
-    record = lambda state: seen.append((state.scheduler.get_last_lr()[0], weights(state.accelerator.unwrap_model(state.model))))
-    # get_last_lr() is read after the step, so the first step's own rate is the one before it: read it up front
-    first_lr = result.optimizer.param_groups[0]["lr"]
-    resumed = train(model, *data, tokenizer, epochs=2, state=result, callbacks=[lambda s: seen.append(
-        (s.optimizer.param_groups[0]["lr"], weights(s.accelerator.unwrap_model(s.model))))], **FAST)
+    seen = []  # (learning rate after the step, weights after the step) for every step of the extra epoch
+    watch = lambda state: seen.append((state.optimizer.param_groups[0]["lr"],
+                                       weights(state.accelerator.unwrap_model(state.model))))
+    resumed = train(model, *data, tokenizer, epochs=2, state=result, callbacks=[watch], **FAST)
     assert "decays to 0 at the end of epoch 2" in capsys.readouterr().out
     assert resumed.epoch == 2 and len(resumed.history) == 2 and resumed.step == 12
     lrs = [lr for lr, _ in seen]
     assert len(seen) == 6 and all(lr > 0 for lr in lrs[:-1]) and lrs == sorted(lrs, reverse=True)
-    last = seen[-1][1]
-    assert any(not torch.equal(last[k], v) for k, v in after_one.items())  # the extra epoch changed the weights
-    assert first_lr == 0.0 < lrs[0] <= FAST["lr"]
+    assert lrs[0] <= FAST["lr"] and lrs[-1] == 0.0  # stretched: decays from > 0 to 0 at the end of epoch 2
+    assert any(not torch.equal(seen[-1][1][k], v) for k, v in after_one.items())  # the extra epoch trained
 
 
 def test_resuming_with_no_new_epochs_says_so(tokenizer, data, capsys):

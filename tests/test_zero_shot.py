@@ -34,11 +34,15 @@ def test_by_hand_equals_the_pipeline(session, nli, multi_label):
         assert sum(got["scores"]) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_a_single_label_is_scored_against_contradiction_like_the_pipeline(session, nli):
+def test_a_single_label_is_scored_against_contradiction_like_the_pipeline_and_says_so(session, nli, capsys):
     model, tokenizer = nli
     classifier = pipeline("zero-shot-classification", model=model, tokenizer=tokenizer, device=session.device)
     expected = classifier(TEXT, candidate_labels=["travel"])["scores"][0]
+    capsys.readouterr()
     assert zero_shot_by_hand(model, tokenizer, TEXT, ["travel"], session.device)["scores"][0] == pytest.approx(expected, abs=1e-5)
+    assert "one candidate label ('travel')" in capsys.readouterr().out  # a softmax over one label would always be 1.0
+    zero_shot_by_hand(model, tokenizer, TEXT, ["travel"], session.device, multi_label=True)
+    assert capsys.readouterr().out == ""
 
 
 def test_label_ids_are_looked_up_case_insensitively():

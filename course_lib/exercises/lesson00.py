@@ -26,5 +26,5 @@ def check_majority_accuracy(function, labels=None):
                     if abs(float(got) - case.count(1) / len(case)) < 1e-9 else
                     "the largest count of any one label, divided by the number of labels.")
             return report(False, f"for {case[:8]}{' ...' if len(case) > 8 else ''} the answer is not {float(got):.3f}.", hint)
-    return report(True, f"right on {len(cases)} label lists you had not seen"
+    return report(True, f"right on {len(UNSEEN_LABELS)} label lists you had not seen"
                         + (f", and {majority_accuracy(labels):.1%} on the one you passed" if labels is not None else "") + ".")

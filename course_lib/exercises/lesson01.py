@@ -24,6 +24,10 @@ def check_ids_by_hand(answer, tokenizer, text: str):
                   "use tokenizer.convert_tokens_to_ids on the tokens; do not type ids by hand.")
 
 
+UNSEEN_MASKED = ["{mask} is my favourite colour.", "Nothing here is masked.",
+                 "Kathmandu is the {mask} of Nepal, and {mask} is the {mask} of France."]
+
+
 def check_mask_positions(find_masks, tokenizer):
     """Exercise 2: `find_masks(input_ids, tokenizer)` returns the positions of the mask token, for any tokenizer."""
     if find_masks is None:
@@ -41,7 +45,14 @@ def check_mask_positions(find_masks, tokenizer):
     if [int(p) for p in find_masks(other_ids, other)] != truth:
         return report(False, "it works for this tokenizer only: for a tokenizer whose mask id is 50264 (like RoBERTa) it fails.",
                       "do not hard-code the id (e.g. 103); read tokenizer.mask_token_id.")
-    return report(True, f"positions {truth}, and it still works when the mask id is 50264 instead of {tokenizer.mask_token_id}.")
+    for unseen in UNSEEN_MASKED:  # texts the learner has not seen, masks at other places
+        ids = tokenizer(unseen.format(mask=tokenizer.mask_token))["input_ids"]
+        want = [i for i, t in enumerate(ids) if t == tokenizer.mask_token_id]
+        if [int(p) for p in find_masks(ids, tokenizer)] != want:
+            return report(False, f"on a new text with masks at {want} it returns something else.",
+                          "return every index i where input_ids[i] == tokenizer.mask_token_id, in order.")
+    return report(True, f"positions {truth}, and it still works when the mask id is 50264 instead of {tokenizer.mask_token_id}, "
+                  f"and on {len(UNSEEN_MASKED)} texts you had not seen.")
 
 
 def check_segment_b_tokens(answer, tokenizer, question: str, context: str):

@@ -54,3 +54,55 @@ def check_layer_parameters(answer, model):
                       "biases and LayerNorm weights are parameters too: count p.numel() for every p.")
     return report(False, f"{int(answer):,} is not the parameter count of one encoder layer.",
                   "sum(p.numel() for p in model.encoder.layer[0].parameters()).")
+
+
+UNSEEN_SENTENCES = ["Rain is expected over the hills tomorrow.", "She plays chess.",
+                    "My grandfather repaired the old radio in an afternoon.", "Cheap flights sell out fast."]
+
+
+def reference_head(layer, hidden, attention_mask, head: int, scale=None, masked: bool = True) -> torch.Tensor:
+    """One head's attention weights [batch, seq, seq], optionally with a wrong scale or without the mask (for hints)."""
+    d = layer.attention.self.attention_head_size
+    q = layer.attention.self.query(hidden)[..., head * d:(head + 1) * d]
+    k = layer.attention.self.key(hidden)[..., head * d:(head + 1) * d]
+    scores = q @ k.transpose(-1, -2) / (d ** 0.5 if scale is None else scale)
+    if masked:
+        scores = scores + (1.0 - attention_mask[:, None, :].float()) * torch.finfo(scores.dtype).min
+    return scores.softmax(dim=-1)
+
+
+def attention_head_hint(got, layer, hidden, mask, head) -> str:
+    """Name the concept a wrong head computation most likely missed."""
+    d = layer.attention.self.attention_head_size
+    near = lambda other: torch.allclose(got, other, atol=1e-4)
+    if not torch.allclose(got.sum(-1), torch.ones_like(got.sum(-1)), atol=1e-3):
+        return "each row must sum to 1: apply softmax over the last dimension (the keys)."
+    if near(reference_head(layer, hidden, mask, head, scale=1.0)):
+        return f"scale the scores: divide QKᵀ by √head_dim = √{d}, not by nothing."
+    if near(reference_head(layer, hidden, mask, head, scale=layer.attention.self.all_head_size ** 0.5)):
+        return f"scale by √head_dim = √{d} (the size of one head), not √hidden_size."
+    if near(reference_head(layer, hidden, mask, head, masked=False)):
+        return "[PAD] keys must get no attention: add a large negative number to their scores before the softmax."
+    return (f"head {head} uses columns {head}*{d}:{head + 1}*{d} of the query and key projections "
+            "(layer.attention.self.query(hidden)), then softmax(q @ k.transpose(-1, -2) / √d + mask).")
+
+
+@torch.no_grad()
+def check_attention_head(my_head, model, tokenizer, device="cpu", layer: int = 1, head: int = 2):
+    """Code exercise: `my_head(layer_module, hidden, attention_mask, head)` -> one head's weights, checked on unseen sentences."""
+    if my_head is None:
+        return not_answered("`my_attention_head`", "slice Q and K of one head, softmax(q @ kᵀ / √d + mask).")
+    batch = tokenizer(UNSEEN_SENTENCES, padding=True, return_tensors="pt").to(device)
+    outputs = model(**batch, output_hidden_states=True, output_attentions=True)
+    module, hidden, mask = model.base_model.encoder.layer[layer], outputs.hidden_states[layer], batch["attention_mask"]
+    truth = outputs.attentions[layer][:, head] if outputs.attentions else reference_head(module, hidden, mask, head)
+    got = my_head(module, hidden, mask, head)
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(truth.shape):
+        return report(False, f"expected a tensor of shape {tuple(truth.shape)} = [batch, seq, seq]; got "
+                      f"{tuple(getattr(got, 'shape', ()))}.", "one head gives one [seq, seq] matrix per sentence.")
+    error = (got.float() - truth.float()).abs().max().item()
+    if error < 1e-4:
+        return report(True, f"on {len(UNSEEN_SENTENCES)} sentences you had not seen, layer {layer} head {head}: "
+                      f"max difference from the model's attention < 1e-4.")
+    return report(False, f"on unseen sentences your weights differ from the model's by up to {error:.3g}.",
+                  attention_head_hint(got.float(), module, hidden, mask, head))

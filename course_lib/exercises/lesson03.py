@@ -54,3 +54,58 @@ def check_top_guesses(answer, text, tokenizer, model, device, top_k=3):
     right = [list(map(str.strip, a)) for a in answer] == truth if isinstance(answer, (list, tuple)) else False
     return report(right, f"the top-{top_k} guesses per mask are {truth}.",
                   f"give a list with one list of {top_k} token strings per mask, in the order the masks appear.")
+
+
+FILL_MASK_SENTENCES = (  # unseen by the learner; {m} becomes the tokenizer's own mask token
+    "the {m} barked at the mailman all night.",
+    "she poured some {m} into her coffee.",
+    "a {m} and a {m} are playing in the park.",
+    "we took a {m} to the airport because we were late.",
+)
+
+
+def call_safely(function, *args, **kwargs):
+    """(result, None) from function(*args, **kwargs), or (None, a one-line description of what it raised)."""
+    try:
+        return function(*args, **kwargs), None
+    except Exception as error:  # the learner's code: report any error as a hint, never a traceback
+        return None, f"{type(error).__name__}: {error}"
+
+
+def fill_mask_problem(got, truth, text, top_k) -> tuple[str, str] | None:
+    """(message, hint) for the first way `got` differs from `truth` (lists of token strings per mask), else None."""
+    if not isinstance(got, (list, tuple)) or not all(isinstance(g, (list, tuple)) for g in got):
+        return (f"for {text!r} it returned {got!r:.80}, not a list of lists.",
+                "return one list of token strings per mask, e.g. [['man', 'woman', 'boy']].")
+    got = [[str(t).strip() for t in g] for g in got]
+    if len(got) != len(truth):
+        return (f"for {text!r} it returned {len(got)} list(s), but the text has {len(truth)} mask(s).",
+                "one list per position where input_ids == tokenizer.mask_token_id (never a typed-in id).")
+    if any(len(g) != top_k for g in got):
+        return (f"with top_k={top_k} each list must hold {top_k} guesses.", "use probs.topk(top_k), not a fixed 5.")
+    if got == truth:
+        return None
+    if all(sorted(g) == sorted(t) for g, t in zip(got, truth)):
+        return (f"for {text!r} the guesses are right but in the wrong order.", "best first: topk returns them sorted.")
+    return (f"for {text!r} you guessed {got}.",
+            "take the logits row AT each mask position, softmax over the vocabulary (dim=-1), then topk.")
+
+
+def check_fill_mask_function(my_fill_mask, tokenizer, model, device):
+    """Exercise: my_fill_mask(text, top_k) gives the top_k token strings per mask, on sentences the learner has not seen."""
+    if my_fill_mask is None:
+        return not_answered("`my_fill_mask`", "def my_fill_mask(text, top_k=3): ... return one list per mask.")
+    for n, pattern in enumerate(FILL_MASK_SENTENCES):
+        text, top_k = pattern.format(m=tokenizer.mask_token), 3 + n % 2
+        got, error = call_safely(my_fill_mask, text, top_k=top_k)
+        if error:
+            return report(False, f"my_fill_mask({text!r}, top_k={top_k}) raised {error}",
+                          "tokenize the text, run the model, and read the logits at the mask positions.")
+        if got is None:
+            return not_answered("my_fill_mask's return value", "return the list of lists instead of None.")
+        truth = [[g["token_str"] for g in guesses] for guesses in fill_mask_by_hand(text, tokenizer, model, device, top_k)]
+        problem = fill_mask_problem(got, truth, text, top_k)
+        if problem:
+            return report(False, *problem)
+    return report(True, f"my_fill_mask matches the head on {len(FILL_MASK_SENTENCES)} new sentences "
+                        "(with one and two masks, top_k 3 and 4).")

@@ -59,3 +59,54 @@ def check_similarity_top_label(answer, encoder, tokenizer, text, candidate_label
         return report(False, f"{answer!r} is not one of the candidate labels.", f"return one of {candidate_labels}.")
     return report(False, f"{answer!r} is not the most similar label.",
                   "normalise the mean-pooled vectors (unit length) and take the label with the largest dot product.")
+
+
+ZERO_SHOT_CASES = (  # unseen by the learner
+    ("The team won the championship after a dramatic penalty shootout.", ["sports", "cooking", "politics"]),
+    ("Preheat the oven and whisk the eggs with sugar.", ["baking", "finance", "travel", "music"]),
+)
+
+
+def zero_shot_problem(got, logits, config, multi_label: bool, labels) -> tuple[str, str] | None:
+    """(message, hint) for how `got` differs from the zero-shot scores of these NLI logits, else None."""
+    truth = scores_from_nli_logits(logits, config, multi_label=multi_label)
+    values = _as_floats(got)
+    mode = "multi_label=True" if multi_label else "multi_label=False"
+    if values is None or values.numel() != len(labels):
+        return (f"with {mode} it returned {got!r:.80}; expected {len(labels)} scores, one per label.",
+                "return a list of floats in the order of the labels you were given (not sorted).")
+    if torch.allclose(values, truth, atol=1e-4):
+        return None
+    other = scores_from_nli_logits(logits, config, multi_label=not multi_label)
+    if torch.allclose(values, other, atol=1e-4):
+        return (f"with {mode} you computed the {'single' if multi_label else 'multi'}-label scores.",
+                "single-label: softmax of the entailment logits ACROSS labels; multi-label: per label, "
+                "softmax over [contradiction, entailment].")
+    if torch.allclose(values.sort().values, truth.sort().values, atol=1e-4):
+        return ("the right scores, in the wrong order.", "keep the order of the labels; do not sort by score.")
+    for column in range(logits.shape[1]):
+        if not multi_label and torch.allclose(values, logits[:, column].softmax(0), atol=1e-4):
+            return (f"you used logit column {column}, which is {config.id2label[column]!r}, not entailment.",
+                    "read the entailment id from model.config.label2id (find_label_id), never a typed-in index.")
+    return (f"with {mode} your scores {values.tolist()} differ from the model's.",
+            "one pair per label: (text, 'This example is {label}.'), run the model, take the entailment logit.")
+
+
+def check_zero_shot_function(my_zero_shot, model, tokenizer, device):
+    """Exercise: my_zero_shot(text, labels, multi_label) equals the zero-shot scores, on texts the learner has not seen."""
+    if my_zero_shot is None:
+        return not_answered("`my_zero_shot`", "def my_zero_shot(text, labels, multi_label=False): ... return one score per label.")
+    for text, labels in ZERO_SHOT_CASES:
+        logits = nli_logits(model, tokenizer, text, make_hypotheses(labels), device)
+        for multi_label in (False, True):
+            try:
+                got = my_zero_shot(text, list(labels), multi_label=multi_label)
+            except Exception as error:  # the learner's code: report, never a traceback
+                return report(False, f"my_zero_shot raised {type(error).__name__}: {error}",
+                              "build one (text, hypothesis) pair per label and run the NLI model on the batch.")
+            if got is None:
+                return not_answered("my_zero_shot's return value", "return the list of scores instead of None.")
+            problem = zero_shot_problem(got, logits, model.config, multi_label, labels)
+            if problem:
+                return report(False, f"for {text!r}: {problem[0]}", problem[1])
+    return report(True, f"my_zero_shot matches the model on {len(ZERO_SHOT_CASES)} new texts, single- and multi-label.")

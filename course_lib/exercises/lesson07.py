@@ -38,7 +38,7 @@ def check_encode_labels(encode_labels):
             return report(False, f"encode_labels({labels}) raised {error}.", "build names first: sorted(set(labels)).")
         if got is None:
             return not_answered("the result of encode_labels", "return a pair: (ids, names).")
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
+        if not isinstance(got, (tuple, list)) or len(got) != 2 or any(isinstance(part, str) for part in got):
             return report(False, f"encode_labels({labels}) returned {got!r:.80}, not a pair (ids, names).", "return ids, names")
         ids, got_names = list(got[0]), list(got[1])
         if got_names != names:

@@ -1,0 +1,76 @@
+"""GPU housekeeping (course_lib.gpu) with the CUDA calls faked: synchronize before the clock, peak memory, release."""
+import torch
+from accelerate import Accelerator
+
+import course_lib.training
+from course_lib import gpu
+from course_lib.training import TrainState
+
+
+def count_calls(monkeypatch, owner, name: str, result=None) -> list:
+    """Replace owner.name with a fake that records its arguments and returns `result`."""
+    calls = []
+    monkeypatch.setattr(owner, name, lambda *args, **kwargs: calls.append(args) or result)
+    return calls
+
+
+def test_timer_synchronizes_cuda_before_reading_the_clock(monkeypatch):
+    synced = count_calls(monkeypatch, torch.cuda, "synchronize")
+    with gpu.Timer("cuda") as timer:
+        assert len(synced) == 1  # started only after queued GPU work finished
+    assert len(synced) == 2 and synced[-1] == (torch.device("cuda"),) and timer.seconds >= 0
+    with gpu.Timer("cpu"):
+        pass
+    assert len(synced) == 2  # nothing to wait for on a CPU
+
+
+def test_mps_timer_synchronizes_too(monkeypatch):
+    synced = count_calls(monkeypatch, torch.mps, "synchronize")
+    gpu.now("mps")
+    assert len(synced) == 1
+
+
+def test_train_reads_its_seconds_through_the_synchronizing_clock(monkeypatch):
+    devices = []
+    real_now = gpu.now
+    monkeypatch.setattr(course_lib.training, "now", lambda device: devices.append(device) or real_now(device))
+    from lesson06_fixtures import tiny_bert, word_sentiment
+    from transformers import AutoTokenizer
+    from course_lib.checkpoints import minilm_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    result = course_lib.training.train(tiny_bert(tokenizer), word_sentiment(32), word_sentiment(16, seed=1), tokenizer,
+                                       device="cpu", epochs=2, batch_size=16, plot=False, progress=False)
+    assert len(devices) == 4 and result.seconds > 0  # start and end of each of the 2 epochs
+
+
+def test_peak_memory_line_reports_and_resets_on_cuda_only(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: 3_140_000_000)
+    resets = count_calls(monkeypatch, torch.cuda, "reset_peak_memory_stats")
+    assert gpu.peak_memory_line("cuda") == "peak GPU memory this section: 3.1 GB"
+    assert gpu.peak_memory_line(torch.device("cuda:0"), "full fine-tuning") == "peak GPU memory full fine-tuning: 3.1 GB"
+    assert len(resets) == 2
+    assert gpu.peak_memory_line("cpu") == "" and gpu.peak_memory_line("mps") == ""
+    assert len(resets) == 2
+
+
+def test_release_moves_models_off_the_gpu_and_empties_the_cache(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    emptied = count_calls(monkeypatch, torch.cuda, "empty_cache")
+    moved = []
+    model = torch.nn.Linear(2, 2)
+    monkeypatch.setattr(model, "to", lambda device: moved.append(device) or model)
+    gpu.release(model)
+    assert moved == ["cpu"] and len(emptied) == 1
+
+
+def test_release_lets_a_training_state_drop_optimizer_and_accelerate_references():
+    accelerator = Accelerator(cpu=True)
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
+    prepared, optimizer = accelerator.prepare(model, optimizer)
+    state = TrainState(model=prepared, optimizer=optimizer, accelerator=accelerator)
+    gpu.release(state)
+    assert state.optimizer is None and state.accelerator is None and state.model is None
+    assert accelerator._models == [] and accelerator._optimizers == []
+    assert next(model.parameters()).device.type == "cpu"
