@@ -2,7 +2,11 @@
 
     python -m course_lib.finetune --profile pocket --mode full --rows 2000 --epochs 1 --output runs/pocket
     accelerate launch --num_processes 2 -m course_lib.finetune --profile full --output runs/two_gpus
-    accelerate launch --cpu --num_processes 2 -m course_lib.finetune --profile pocket --rows 64 --output runs/cpu2
+    accelerate launch --multi_gpu --num_processes 2 -m course_lib.finetune --profile pocket --rows 64 --output runs/cpu2
+
+The last line runs 2 processes on a machine without a GPU (they train on the CPU). `accelerate launch --cpu
+--num_processes 2` starts several CPU processes only through MPI (`mpirun`); without MPI it runs one process,
+and this command says so.
 
 Every size defaults to the profile's sizes (`python -m course_lib profiles` lists them). `--batch-size` is the
 global batch: with N processes each takes batch/N rows per step, so 1 GPU and 2 GPUs train the same schedule.
@@ -12,6 +16,7 @@ process writes the best weights and `result.json` to --output.
 """
 import argparse
 import json
+import os
 from pathlib import Path
 
 from .errors import InputError
@@ -47,6 +52,23 @@ def per_process_batch(batch_size: int, processes: int) -> int:
     return batch_size // processes
 
 
+def wants_cpu() -> bool:
+    """True when `accelerate launch --cpu` started us, or there is no GPU: processes then talk over gloo on the CPU."""
+    import torch
+    from accelerate.utils import parse_flag_from_env
+
+    return parse_flag_from_env("ACCELERATE_USE_CPU") or not torch.cuda.is_available()
+
+
+def note_single_cpu_process(processes) -> None:
+    """Say so when `accelerate launch --cpu --num_processes N` (N > 1) ran one process: it needs MPI for more."""
+    launched_for_many = "MASTER_ADDR" in os.environ and "WORLD_SIZE" not in os.environ
+    if processes.num_processes == 1 and launched_for_many and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true":
+        print("Note: `accelerate launch --cpu` starts several processes only through MPI (mpirun), so this is ONE "
+              "process. For N processes on this machine's CPU run: accelerate launch --multi_gpu --num_processes N "
+              "-m course_lib.finetune ... (without a GPU they train on the CPU).")
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Run the fine-tuning; the main process writes the model and result.json; every process returns the result."""
     from accelerate import PartialState
@@ -57,7 +79,8 @@ def main(argv: list[str] | None = None) -> dict:
     from .training import evaluate_on_processes, train
 
     args = parse_args(argv)
-    processes = PartialState()  # under `accelerate launch`: this process's rank, device and the process count
+    processes = PartialState(cpu=wants_cpu())  # under `accelerate launch`: this process's rank, device and count
+    note_single_cpu_process(processes)
     session = course_lib.setup(args.profile, device=str(processes.device), seed=args.seed,
                                verbose=processes.is_main_process)
     sizes = session.sizes

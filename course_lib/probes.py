@@ -116,3 +116,13 @@ def plot_comparison(table: pd.DataFrame, title: str = "linear probe on frozen se
     ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def compare_two(table: pd.DataFrame, a: str, b: str) -> str:
+    """One sentence: does `a` beat `b` by more than their spread (sum of the two stds), or is there no measurable difference?"""
+    gap = table.loc[a, "mean"] - table.loc[b, "mean"]
+    spread = table.loc[a, "std"] + table.loc[b, "std"]
+    if abs(gap) <= spread:
+        return f"{a} vs {b}: no measurable difference ({gap:+.1%}, within the spread of ±{spread:.1%})."
+    better, worse = (a, b) if gap > 0 else (b, a)
+    return f"{better} beats {worse} by {abs(gap):.1%}, more than the spread of ±{spread:.1%}."

@@ -61,7 +61,7 @@ SIZES = {
                "widget_rows": 256, "chinese_rows": 2000},
     "full": {"train": 20000, "validation": 2500, "test": 5000, "batch_size": 16, "max_length": 512, "epochs": 2,
              "real_run_rows": 4000, "compare_rows": 800, "compare_test_rows": 1000, "seeds": 3,
-             "widget_rows": 400, "chinese_rows": 4000},
+             "widget_rows": 400, "chinese_rows": 3000},
 }
 
 

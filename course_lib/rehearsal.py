@@ -34,11 +34,12 @@ import torch
 
 from .profiles import REGISTRY
 
-# The real layer and head counts (lessons index layers and heads, e.g. "freeze layers 0-7"), with a tiny width:
-# 4 numbers per head. bert-base / roberta-base: 12 layers x 12 heads; bart-large: 12 + 12 layers x 16 heads.
-TINY = dict(hidden_size=48, num_hidden_layers=12, num_attention_heads=12, intermediate_size=96)
-TINY_BART = dict(d_model=64, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16, decoder_attention_heads=16,
-                 encoder_ffn_dim=128, decoder_ffn_dim=128)
+# The real number of layers (lessons index layers, e.g. "freeze all but the last 4"): bert-base and roberta-base
+# have 12, bart-large 12 + 12. Everything else is tiny: width 32 and 2 heads (attention over 512 tokens costs
+# per head, so 12 heads would make the rehearsal several times slower without testing anything more).
+TINY = dict(hidden_size=32, num_hidden_layers=12, num_attention_heads=2, intermediate_size=64)
+TINY_BART = dict(d_model=32, encoder_layers=12, decoder_layers=12, encoder_attention_heads=2, decoder_attention_heads=2,
+                 encoder_ffn_dim=64, decoder_ffn_dim=64)
 BPE_VOCAB_SIZE = 2000
 BPE_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # ids 0-4: bos, pad, eos as in RoBERTa/BART
 # Published label orders (config.json of each repo).

@@ -81,3 +81,10 @@ def test_bad_inputs_get_course_errors(model, tokenizer):
         probes.compare_features(model, tokenizer, rows.remove_columns("label"), rows, "cpu")
     with pytest.raises(CourseError, match="2 different labels"):
         probes.compare_features(model, tokenizer, rows.filter(lambda r: r["label"] == 1).select([0, 1, 0, 1]), rows, "cpu")
+
+
+def test_conclusions_only_beyond_the_spread():
+    import pandas as pd
+    table = pd.DataFrame({"mean": [0.70, 0.62, 0.63], "std": [0.02, 0.01, 0.02]}, index=["m", "c", "p"])
+    assert probes.compare_two(table, "c", "m").startswith("m beats c by 8.0%")
+    assert probes.compare_two(table, "c", "p").startswith("c vs p: no measurable difference")

@@ -60,7 +60,8 @@ def test_every_press_adds_a_run_and_different_freezing_gives_different_rows():
 def test_ticking_the_embeddings_trains_on_tokens():
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     model, data = tiny_bert(tokenizer), word_sentiment(32)
-    widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=1, batch_size=16, lr=1e-3, progress=False)
+    widget = FreezingWidget(model, data, data, tokenizer, device="cpu", max_length=32, epochs=1, batch_size=16, lr=1e-3,
+                            progress=False)
     widget.mode.value = "full"
     embeddings_before = model.bert.embeddings.word_embeddings.weight.clone()
     widget.button.click()

@@ -92,6 +92,8 @@ def check_attention_head(my_head, model, tokenizer, device="cpu", layer: int = 1
     """Code exercise: `my_head(layer_module, hidden, attention_mask, head)` -> one head's weights, checked on unseen sentences."""
     if my_head is None:
         return not_answered("`my_attention_head`", "slice Q and K of one head, softmax(q @ kᵀ / √d + mask).")
+    config = model.config  # small stand-ins may have fewer layers or heads than the defaults ask for
+    layer, head = min(layer, config.num_hidden_layers - 1), min(head, config.num_attention_heads - 1)
     batch = tokenizer(UNSEEN_SENTENCES, padding=True, return_tensors="pt").to(device)
     outputs = model(**batch, output_hidden_states=True, output_attentions=True)
     module, hidden, mask = model.base_model.encoder.layer[layer], outputs.hidden_states[layer], batch["attention_mask"]
@@ -99,7 +101,8 @@ def check_attention_head(my_head, model, tokenizer, device="cpu", layer: int = 1
     got = my_head(module, hidden, mask, head)
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(truth.shape):
         return report(False, f"expected a tensor of shape {tuple(truth.shape)} = [batch, seq, seq]; got "
-                      f"{tuple(getattr(got, 'shape', ()))}.", "one head gives one [seq, seq] matrix per sentence.")
+                      f"{tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}.",
+                      "one head gives one [seq, seq] matrix per sentence: softmax(q @ k.transpose(-1, -2) / √d + mask).")
     error = (got.float() - truth.float()).abs().max().item()
     if error < 1e-4:
         return report(True, f"on {len(UNSEEN_SENTENCES)} sentences you had not seen, layer {layer} head {head}: "
