@@ -14,10 +14,11 @@ import argparse
 import multiprocessing
 import resource
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
+
+from course_lib.gpu import Timer  # every GPU timing waits for the GPU (torch.cuda.synchronize) before the clock
 
 
 def setup(args):
@@ -72,9 +73,9 @@ def run_trainer(args):
                               use_cpu=session.device.type == "cpu", dataloader_num_workers=0, dataloader_pin_memory=False)
     trainer = Trainer(model=model, args=targs, train_dataset=encoded, processing_class=tokenizer)
     trainer.remove_callback(PrinterCallback)
-    start = time.perf_counter()
-    trainer.train()
-    return time.perf_counter() - start, peak_memory_mb(session.device)
+    with Timer(session.device) as timer:  # synchronizes a GPU before reading the clock
+        trainer.train()
+    return timer.seconds, peak_memory_mb(session.device)
 
 
 def run_pad_512(args):
@@ -85,15 +86,15 @@ def run_pad_512(args):
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
     model.to(session.device).train()
-    start = time.perf_counter()
-    for _ in range(args.epochs):
-        for ids, mask, labels in loader:
-            loss = model(input_ids=ids.to(session.device), attention_mask=mask.to(session.device),
-                         labels=labels.to(session.device)).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-    return time.perf_counter() - start, peak_memory_mb(session.device)
+    with Timer(session.device) as timer:
+        for _ in range(args.epochs):
+            for ids, mask, labels in loader:
+                loss = model(input_ids=ids.to(session.device), attention_mask=mask.to(session.device),
+                             labels=labels.to(session.device)).loss
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+    return timer.seconds, peak_memory_mb(session.device)
 
 
 def run_head_rerun(args):
@@ -116,9 +117,9 @@ def run_head_cached(args):
 
     session, tokenizer, model, train_rows, eval_rows = setup(args)
     freeze(model, "head_only")
-    start = time.perf_counter()
-    features = cache_features(model, train_rows, tokenizer, session.device, progress=False)
-    caching = time.perf_counter() - start
+    with Timer(session.device) as timer:
+        features = cache_features(model, train_rows, tokenizer, session.device, progress=False)
+    caching = timer.seconds
     eval_features = cache_features(model, eval_rows, tokenizer, session.device, progress=False)
     result = train(HeadOnFeatures(head_of(model), 2), features, eval_features, device=session.device,
                    epochs=args.epochs, lr=5e-3, batch_size=args.batch_size, plot=False, progress=False)

@@ -1,13 +1,15 @@
 """Build lesson notebooks with the same first cells (Colab bootstrap, then `setup()`)."""
 import nbformat
 
-REPO_URL = "https://github.com/bert-workbench/bert-workbench"
+from .repository import github_url, pip_source
+
+REPO_URL = github_url()  # from course_lib/repository.py, the one place that names the repository
 
 BOOTSTRAP_CELL = f'''# Colab / fresh machine: install course_lib if it is missing (a no-op once it is installed).
 import importlib, importlib.util, pathlib, subprocess, sys
 if importlib.util.find_spec("course_lib") is None:
     repo = pathlib.Path.cwd().parent
-    source = str(repo) if (repo / "pyproject.toml").exists() else "git+{REPO_URL}"
+    source = str(repo) if (repo / "pyproject.toml").exists() else "{pip_source()}"
     print(f"Installing course_lib from {{source}} ...")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
     importlib.invalidate_caches()

@@ -24,15 +24,18 @@ def sentence_vectors(outputs, attention_mask: torch.Tensor) -> dict[str, torch.T
 @torch.no_grad()
 def encode_features(model, tokenizer, texts: list[str], device, batch_size: int = 32,
                     max_length: int = 128) -> dict[str, torch.Tensor]:
-    """Run the encoder once over `texts` and keep all three sentence vectors: {name: [rows, hidden]} on the CPU."""
+    """Run the encoder once over `texts` and keep all three sentence vectors: {name: [rows, hidden]} on the CPU, in text order."""
     model.eval()
+    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]]
+    order = sorted(range(len(texts)), key=lengths.__getitem__)  # similar lengths share a batch: little padding
     parts = {name: [] for name in FEATURES}
-    for start in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[start:start + batch_size], padding=True, truncation=True, max_length=max_length,
-                          return_tensors="pt").to(device)
+    for start in range(0, len(order), batch_size):
+        chunk = [texts[i] for i in order[start:start + batch_size]]
+        batch = tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt").to(device)
         for name, vectors in sentence_vectors(model(**batch), batch["attention_mask"]).items():
             parts[name].append(vectors.float().cpu())
-    return {name: torch.cat(chunks) for name, chunks in parts.items()}
+    restore = torch.argsort(torch.tensor(order))
+    return {name: torch.cat(chunks)[restore] for name, chunks in parts.items()}
 
 
 def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

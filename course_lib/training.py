@@ -246,8 +246,10 @@ def improves(scores: dict, state: TrainState) -> bool:
 
 def mean_over_processes(values: list, accelerator) -> float:
     """The mean of this process's `values`, averaged over every process (one process: just the mean)."""
-    local = torch.tensor(sum(values) / max(len(values), 1), device=accelerator.device)
-    return accelerator.reduce(local, reduction="mean").item()
+    mean = sum(values) / max(len(values), 1)
+    if accelerator.num_processes == 1:
+        return mean
+    return accelerator.reduce(torch.tensor(mean, device=accelerator.device), reduction="mean").item()
 
 
 def end_epoch(model, state: TrainState, eval_loader, train_losses, seconds):
@@ -277,6 +279,9 @@ def train(model, train_data, eval_data, tokenizer=None, *, device, epochs: int =
         check_labels(data, num_labels_of(model), what)
     train_data = tokenize(train_data, tokenizer, max_length)
     loader = make_loader(train_data, tokenizer, batch_size, shuffle=True, seed=seed)
+    if state is not None and state.accelerator is None:
+        raise CourseError("This training result was released (course_lib.gpu.release), so it cannot be resumed.",
+                          "start a fresh run: train(...) without state=, or resume before releasing.")
     if state is not None and epochs <= state.epoch:
         print(f"Note: this run has already trained {state.epoch} epoch(s); pass epochs={state.epoch + 1} or more "
               "to train on (epochs counts from the start of the run).")

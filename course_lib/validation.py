@@ -171,10 +171,6 @@ def check_evaluate_call(model, dataset, device, tokenizer=None, batch_size=64, m
 
     check_positive(batch_size, "batch_size", 16)
     check_positive(max_length, "max_length", 128)
-    limit = model_input_limit(tokenizer, model) if tokenizer is not None else max_length
-    if max_length > limit:
-        raise InputError(f"max_length={max_length} is more than this model reads ({limit} tokens): longer rows would "
-                         "overrun its position embeddings.", f"pass max_length={limit} or less (e.g. max_length=128).")
     num_labels = getattr(model, "num_labels", None) or getattr(getattr(model, "config", None), "num_labels", None)
     check_dataset(dataset, what, tokenizer, num_labels)
     if eval_data is not None:

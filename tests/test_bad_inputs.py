@@ -121,12 +121,6 @@ def test_batch_size_that_is_not_a_positive_whole_number(tokenizer, tiny_classifi
                error=InputError)
 
 
-def test_train_max_length_over_what_the_model_reads(tokenizer, tiny_classifier):
-    rows = Dataset.from_dict(GOOD_ROWS)
-    expect_fix(train_call(tiny_classifier, rows, tokenizer, max_length=1024), "max_length=512", error=InputError,
-               shows="max_length=1024")
-
-
 @pytest.mark.parametrize("lr", [0, -1e-5, 0.0])
 def test_learning_rate_that_is_not_positive(tokenizer, tiny_classifier, lr):
     rows = Dataset.from_dict(GOOD_ROWS)

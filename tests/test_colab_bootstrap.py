@@ -48,3 +48,61 @@ def test_first_cell_installs_course_lib_then_the_lesson_runs(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"Installing course_lib from {repo}" in run.stdout
     assert "Profile: pocket" in run.stdout
+
+
+# Fast checks: the repository is named in exactly one place (course_lib/repository.py) and everything derives from it.
+import json
+import re
+import shutil
+
+from course_lib import repository
+from course_lib.notebook_tools import BOOTSTRAP_CELL
+
+
+def course_links(text: str) -> list[str]:
+    """Every Colab link and every github.com link to an owner/name in `text`."""
+    return re.findall(r"https://(?:colab\.research\.google\.com/github|github\.com)/[A-Za-z0-9._/-]+", text)
+
+
+def test_readme_colab_links_derive_from_the_one_repository():
+    readme = (ROOT / "README.md").read_text()
+    colab = [l for l in course_links(readme) if "colab.research" in l]
+    assert len(colab) >= 7
+    for link in colab:
+        notebook = link.rsplit("/", 1)[-1]
+        assert link == repository.colab_url(notebook), link
+        assert (ROOT / "notebooks" / notebook).exists(), f"{link} names a notebook that does not exist"
+
+
+def test_every_notebook_bootstraps_from_the_one_repository():
+    assert repository.pip_source() in BOOTSTRAP_CELL and "bert-workbench/bert-workbench" not in BOOTSTRAP_CELL.replace(repository.REPO, "")
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        first = next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        assert "".join(first["source"]) == BOOTSTRAP_CELL, path.name
+
+
+def test_set_repository_points_everything_at_a_fork_and_back(tmp_path):
+    for path in repository.files_naming_the_repository():
+        target = tmp_path / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    changed = repository.set_repository("my-user/my-course", root=tmp_path)
+    notebooks = sorted((tmp_path / "notebooks").glob("*.ipynb"))
+    assert set(changed) == {tmp_path / "README.md", tmp_path / "course_lib" / "repository.py", *notebooks}
+    for path in changed:
+        text = path.read_text()
+        assert repository.REPO not in text and "my-user/my-course" in text
+    first = next(c for c in json.loads(notebooks[0].read_text())["cells"] if c["cell_type"] == "code")
+    assert "git+https://github.com/my-user/my-course" in "".join(first["source"])
+    assert 'REPO = "my-user/my-course"' in (tmp_path / "course_lib" / "repository.py").read_text()
+    repository.set_repository(repository.REPO, root=tmp_path, old="my-user/my-course")
+    assert {p: p.read_bytes() for p in before} == before  # byte for byte: nothing else was touched
+    with pytest.raises(course_lib_errors().InputError, match="Fix: pass it as owner/name"):
+        repository.set_repository("not a repo", root=tmp_path)
+
+
+def course_lib_errors():
+    import course_lib.errors
+
+    return course_lib.errors

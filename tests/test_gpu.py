@@ -74,3 +74,20 @@ def test_release_lets_a_training_state_drop_optimizer_and_accelerate_references(
     assert state.optimizer is None and state.accelerator is None and state.model is None
     assert accelerator._models == [] and accelerator._optimizers == []
     assert next(model.parameters()).device.type == "cpu"
+
+
+def test_a_released_training_result_cannot_be_resumed_and_says_why():
+    import pytest
+
+    from course_lib.errors import CourseError
+
+    from lesson06_fixtures import tiny_bert, word_sentiment
+    from transformers import AutoTokenizer
+    from course_lib.checkpoints import minilm_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    model, data = tiny_bert(tokenizer), word_sentiment(16)
+    result = course_lib.training.train(model, data, data, tokenizer, device="cpu", plot=False, progress=False)
+    gpu.release(result)
+    with pytest.raises(CourseError, match="Fix: start a fresh run"):
+        course_lib.training.train(model, data, data, tokenizer, device="cpu", epochs=2, state=result, plot=False)
