@@ -27,3 +27,11 @@ def test_notebook_kernels_inherit_one_thread():
     code = "import torch; print(torch.get_num_threads())"
     threads = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert threads.strip() == "1"
+
+
+def test_rehearsal_keeps_its_random_numbers_away_from_the_thresholds(tmp_path):
+    from course_lib import rehearsal
+
+    env = rehearsal.cache_env(tmp_path)
+    assert env["COURSE_PROFILE"] == "full" and env["COURSE_DEVICE"] == "cpu"
+    assert env["COURSE_METRICS_DIR"] != os.environ["COURSE_METRICS_DIR"]
