@@ -73,11 +73,13 @@ def attention_explorer(attentions, tokens: list[str], layer: int = 0, head: int 
     """
     import ipywidgets as widgets
 
+    from .notebook_tools import panel
+
     check_layer_head(attentions, layer, head)
     layer_slider = widgets.IntSlider(value=layer, min=0, max=len(attentions) - 1, description="layer")
     head_slider = widgets.IntSlider(value=head, min=0, max=attentions[0].shape[1] - 1, description="head")
     image = widgets.Image(format="png")
-    explorer = widgets.VBox([widgets.HBox([layer_slider, head_slider]), image])
+    explorer = panel([widgets.HBox([layer_slider, head_slider]), image], "[attention explorer: move the layer and head sliders in JupyterLab or Colab]")
     explorer.layer, explorer.head, explorer.image = layer_slider, head_slider, image
 
     def redraw(change=None):

@@ -20,6 +20,7 @@ from transformers.masking_utils import create_bidirectional_mask
 from .errors import CourseError
 from .features import head_of
 from .freezing import find_encoder, num_layers
+from .hidden_states import mean_pool
 from .training import TrainState, make_loader, mixed_precision_for, tokenize
 
 
@@ -147,8 +148,7 @@ class TopLayers(nn.Module):
 def pool(hidden_states, attention_mask, pooling: str = "pooler", pooler=None) -> torch.Tensor:
     """One vector per row: the model's pooler (dense + tanh on [CLS]), the raw [CLS] vector, or the mask-aware mean."""
     if pooling == "mean":
-        mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
-        return (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return mean_pool(hidden_states, attention_mask)
     if pooling == "pooler" and pooler is not None:
         return pooler(hidden_states)
     return hidden_states[:, 0]

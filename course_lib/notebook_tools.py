@@ -30,3 +30,14 @@ def new_lesson(title_markdown: str, cells: list[tuple[str, str]]) -> nbformat.No
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.metadata["language_info"] = {"name": "python"}
     return notebook
+
+
+def panel(children, text: str):
+    """A VBox whose stored text form is `text`, not a `VBox(children=...)` repr, where no widget can render."""
+    import ipywidgets as widgets
+
+    class Panel(widgets.VBox):
+        def __repr__(self) -> str:
+            return text
+
+    return Panel(children)

@@ -80,6 +80,8 @@ def tokenizer_explorer(tokenizer, text: str = "Pikachu visited Kathmandu.", text
     """
     import ipywidgets as widgets
 
+    from .notebook_tools import panel
+
     text_box = widgets.Text(value=text, description="text", continuous_update=True, layout=widgets.Layout(width="600px"))
     pair_box = widgets.Text(value=text_pair, description="text pair", placeholder="(optional second segment)",
                             continuous_update=True, layout=widgets.Layout(width="600px"))
@@ -90,7 +92,7 @@ def tokenizer_explorer(tokenizer, text: str = "Pikachu visited Kathmandu.", text
 
     text_box.observe(update, names="value")
     pair_box.observe(update, names="value")
-    explorer = widgets.VBox([text_box, pair_box, table])
+    explorer = panel([text_box, pair_box, table], "[tokenizer explorer: type in the boxes in JupyterLab or Colab]")
     explorer.text, explorer.text_pair, explorer.table = text_box, pair_box, table
     return explorer
 

@@ -15,17 +15,11 @@ from IPython.display import display
 
 from .cached_layers import TopLayers, cache_hidden_states, train_top
 from .freezing import MODES, freeze, freeze_report, groups_for_mode, num_layers, parameter_groups
+from .notebook_tools import panel
 from .plots import LossPlot
 from .training import train
 
 TOP_KWARGS = ("epochs", "lr", "batch_size", "warmup", "weight_decay", "seed", "progress")
-
-
-class Panel(widgets.VBox):
-    """The widget's box, with a readable text form (what a notebook stores when no widget can render)."""
-
-    def __repr__(self) -> str:
-        return "[freezing widget: tick groups and press Train in JupyterLab or Colab]"
 
 
 def lowest_trained_layer(groups: list[str], n_layers: int) -> int:
@@ -167,4 +161,5 @@ class FreezingWidget:
         """Display the widget."""
         boxes = widgets.GridBox(list(self.checkboxes.values()),
                                 layout=widgets.Layout(grid_template_columns="repeat(3, 180px)"))
-        display(Panel([self.mode, boxes, self.count, self.button, self.plot_output, self.output, self.table_output]))
+        display(panel([self.mode, boxes, self.count, self.button, self.plot_output, self.output, self.table_output],
+                      "[freezing widget: tick groups and press Train in JupyterLab or Colab]"))

@@ -72,5 +72,5 @@ def test_ticking_the_embeddings_trains_on_tokens():
 def test_stored_form_is_readable_text_not_a_widget_repr():
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     widget = FreezingWidget(tiny_bert(tokenizer))
-    from course_lib.widgets import Panel
-    assert "VBox" not in repr(Panel([widget.count])) and "<b>" not in widget.count.value
+    from course_lib.notebook_tools import panel
+    assert "VBox" not in repr(panel([widget.count], "[freezing widget]")) and "<b>" not in widget.count.value
