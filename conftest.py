@@ -19,6 +19,12 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("COURSE_METRICS_DIR", tempfile.mkdtemp(prefix="course_metrics_"))
 
 
+# Lessons too long for the 5-minute default suite on 2 cores: their nbval run and their full-profile
+# rehearsal carry the `slow` marker (run them with `pytest -m slow notebooks/06_fine_tuning_modes.ipynb`
+# and `pytest -m slow -k full_profile`). Lesson 06's 8,000-row real run alone takes minutes on a CPU.
+SLOW_LESSONS = ("06_fine_tuning_modes",)
+
+
 def _notebook_stem(item) -> str | None:
     """'06_fine_tuning_modes' for an nbval cell of that notebook, else None."""
     path = str(getattr(item, "fspath", ""))
@@ -34,12 +40,16 @@ def pytest_collection_modifyitems(session, config, items):
         if stem:
             stems.setdefault(stem[:2], stem)
             item.add_marker(pytest.mark.xdist_group(stem))
+        if any(slow in (stem or item.nodeid) for slow in SLOW_LESSONS) and (stem or "full_profile" in item.nodeid):
+            item.add_marker(pytest.mark.slow)
     metric_items = [i for i in items if getattr(i, "originalname", "") == "test_lesson_metric_meets_threshold"
                     and isinstance(getattr(getattr(i, "callspec", None), "params", {}).get("name"), str)]
     for item in metric_items:
         number = item.callspec.params["name"][:2]
         if number in stems:
             item.add_marker(pytest.mark.xdist_group(stems[number]))
+            if stems[number] in SLOW_LESSONS:
+                item.add_marker(pytest.mark.slow)  # judged whenever its lesson runs (-m slow)
         else:
             item.add_marker(pytest.mark.skip(reason=f"lesson {number} is not part of this pytest run"))
     items[:] = [i for i in items if i not in metric_items] + metric_items

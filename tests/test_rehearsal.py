@@ -119,8 +119,8 @@ def test_course_data_reads_the_full_datasets_through_the_registry(cache):
     for name, split in sentiment.items():
         assert split.features["label"].names == data.SENTIMENT_LABELS and set(split["label"]) == {0, 1}, name
     assert not set(sentiment["train"]["text"]) & set(sentiment["validation"]["text"])
-    snli = data.load_snli("test", limit=50, profile=FULL)
-    assert len(snli) == 50 and -1 not in snli["label"] and snli.features["label"].names == data.NLI_LABELS
+    snli = data.load_snli("test", limit=30, profile=FULL)
+    assert len(snli) == 30 and -1 not in snli["label"] and snli.features["label"].names == data.NLI_LABELS
     chinese = data.load_chinese_sentiment(FULL)
     assert set(chinese) == {"train", "validation", "test"} and set(chinese["test"]["label"]) == {0, 1}
 
