@@ -130,29 +130,32 @@ INFERENCE_LESSONS = {
 }
 
 
-def lesson06_sections(sizes: dict, chinese_rows: int = 9600, compare_rows: int = 4000) -> tuple[list[dict], int, int]:
-    """Lesson 06's training sections at `sizes`: rows, epochs and what trains (one model resident at a time).
+COMPARE_EPOCHS = 2  # lesson 06, section 7: every compared mode trains 2 epochs per seed
+WIDGET_EPOCHS = 3  # lesson 06's freezing widget, two runs (head only, last k)
 
-    chinese_rows: ChnSentiCorp's train split, 9,600 rows (published: the dataset card);
-    compare_rows: the rows the mode comparison trains on in the full profile (lesson 06).
-    """
+
+def lesson06_sections(sizes: dict) -> tuple[list[dict], int, int]:
+    """Lesson 06's training sections at `sizes`, as the notebook runs them (one model resident at a time)."""
     bert, chinese = ARCHS["bert-base-uncased"], ARCHS["bert-base-chinese"]
     length, batch, epochs = sizes["max_length"], sizes["batch_size"], sizes["epochs"]
     last2 = 2 * (bert.non_embedding // bert.layers) + 768 * 2  # two encoder layers and the head
+    compared = sizes["compare_rows"] * COMPARE_EPOCHS * sizes["seeds"]
     return [
-        {"section": "full fine-tuning (compare)", "arch": bert, "rows": compare_rows, "epochs": 1, "trained": None},
-        {"section": "last 2 layers (compare)", "arch": bert, "rows": compare_rows, "epochs": 1, "trained": last2},
-        {"section": "custom [CLS] head (compare)", "arch": bert, "rows": compare_rows, "epochs": 1, "trained": None},
-        {"section": "the real run", "arch": bert, "rows": sizes["train"], "epochs": epochs, "trained": None},
-        {"section": "Chinese", "arch": chinese, "rows": min(chinese_rows, sizes["train"]), "epochs": epochs, "trained": None},
+        {"section": "the real run (full fine-tuning)", "arch": bert, "rows": sizes["real_run_rows"], "epochs": epochs,
+         "trained": None},
+        {"section": "mode comparison: full", "arch": bert, "rows": compared, "epochs": 1, "trained": None},
+        {"section": "mode comparison: last 2 + head", "arch": bert, "rows": compared, "epochs": 1, "trained": last2},
+        {"section": "freezing widget (2 runs)", "arch": bert, "rows": 2 * sizes["widget_rows"] * WIDGET_EPOCHS,
+         "epochs": 1, "trained": last2},
+        {"section": "Trainer", "arch": bert, "rows": sizes["compare_rows"] * 3 // 4, "epochs": COMPARE_EPOCHS,
+         "trained": None},
+        {"section": "Chinese (everything trains)", "arch": chinese, "rows": sizes["chinese_rows"],
+         "epochs": max(epochs, 2), "trained": None},
     ], length, batch
 
 
-def lesson06_estimate(sizes: dict, eval_rows: int = 2000) -> pd.DataFrame:
-    """Per section of lesson 06: estimated T4 minutes and peak GB (upper bounds, see the module docstring).
-
-    eval_rows: the test rows each compared mode is scored on in the full profile (4 modes).
-    """
+def lesson06_estimate(sizes: dict) -> pd.DataFrame:
+    """Per section of lesson 06: estimated T4 minutes and peak GB (upper bounds, see the module docstring)."""
     sections, length, batch = lesson06_sections(sizes)
     rows = []
     for s in sections:
@@ -162,7 +165,11 @@ def lesson06_estimate(sizes: dict, eval_rows: int = 2000) -> pd.DataFrame:
         rows.append({"section": s["section"], "T4 minutes (estimate)": flops / ASSUMED_FLOPS["cuda"] / 60,
                      "peak GB (estimate)": training_memory_gb(s["arch"], batch, length, s["trained"])})
     bert = ARCHS["bert-base-uncased"]
-    scored = sizes["validation"] * sum(s["epochs"] for s in sections) + sizes["test"] + 4 * eval_rows
+    # scored rows: validation after each real-run epoch, the whole test split, each seed's compared modes on the
+    # compare test rows (full mode on tokens; the cached modes score only their top: counted as one more pass),
+    # the Trainer's and the few-shot models' test rows, and the Chinese test split twice
+    scored = (sizes["validation"] * sizes["epochs"] + sizes["test"] + sizes["compare_test_rows"] * (2 * sizes["seeds"] + 2)
+              + 2 * sizes["test"])
     flops = flops_per_token(bert, length, training=False) * scored * length
     rows.append({"section": "evaluation (validation every epoch, test sets)", "T4 minutes (estimate)":
                  flops / ASSUMED_FLOPS["cuda"] / 60, "peak GB (estimate)": inference_memory_gb(bert, 2 * batch, length)})

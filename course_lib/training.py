@@ -133,6 +133,14 @@ def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
 
 
+def scoring_loader(dataset, tokenizer, batch_size: int) -> DataLoader:
+    """Batches for scoring: rows sorted by length (a mean does not depend on order, padding does), padded per batch."""
+    if "input_ids" in dataset.column_names:
+        lengths = [len(ids) for ids in dataset["input_ids"]]
+        dataset = dataset.select(sorted(range(len(lengths)), key=lengths.__getitem__))
+    return make_loader(dataset, tokenizer, batch_size, shuffle=False)
+
+
 def logits_of(model, batch: dict) -> torch.Tensor:
     """Run the model on a batch (without labels) and return raw logits."""
     inputs = {k: v for k, v in batch.items() if k not in ("labels", "label")}
@@ -149,7 +157,7 @@ def evaluate(model, dataset, device, tokenizer=None, batch_size: int = 64, max_l
     """Mean cross-entropy loss and accuracy of `model` on a labeled dataset (in train()'s precision on a GPU)."""
     device = check_evaluate_call(model, dataset, device, tokenizer, batch_size, max_length)
     check_labels(dataset, num_labels_of(model), "eval_data")
-    loader = make_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size, shuffle=False)
+    loader = scoring_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size)
     with autocast_for(device):
         scores = scores_on(model, loader, device)
     return {"loss": scores["loss"], "accuracy": scores["accuracy"]}
@@ -157,7 +165,7 @@ def evaluate(model, dataset, device, tokenizer=None, batch_size: int = 64, max_l
 
 def evaluate_on_processes(state: TrainState, dataset, tokenizer=None, batch_size: int = 64, max_length: int = 128) -> dict:
     """Loss, accuracy and row count of a trained state's model, each process scoring its shard (gathered)."""
-    loader = make_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size, shuffle=False)
+    loader = scoring_loader(tokenize(dataset, tokenizer, max_length), tokenizer, batch_size)
     return scores_on(state.model, loader, state.accelerator.device, state.accelerator)
 
 
@@ -292,7 +300,7 @@ def train(model, train_data, eval_data, tokenizer=None, *, device, epochs: int =
         state.plot = plot if isinstance(plot, LossPlot) else LossPlot(every=plot_every)
     state.interrupted = False
     try:
-        eval_loader = make_loader(tokenize(eval_data, tokenizer, max_length), tokenizer, batch_size * 2, shuffle=False)
+        eval_loader = scoring_loader(tokenize(eval_data, tokenizer, max_length), tokenizer, batch_size * 2)
         run_epochs(state.model, train_data, eval_loader, tokenizer, state, epochs, batch_size, seed, callbacks, progress)
     except KeyboardInterrupt:
         state.interrupted = True
