@@ -98,8 +98,10 @@ def open_and_run_all(browser, lab: str, notebook: str, timeout_s: int = 600):
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        prompts = page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        if prompts and all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts):
+        # a hidden solution cell (collapsed source) shows no prompt text: judge the visible prompts, then the kernel
+        prompts = [p.strip() for p in page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+        visible = [p for p in prompts if p]
+        if visible and all(p not in ("[ ]:", "[*]:") for p in visible) and kernel_is_idle(page):
             break
         time.sleep(1)
     else:
@@ -107,6 +109,16 @@ def open_and_run_all(browser, lab: str, notebook: str, timeout_s: int = 600):
     text = page.locator(f"{CURRENT} .jp-Notebook").inner_text()
     assert "Traceback (most recent call last)" not in text, f"{notebook} raised an error in the browser"
     return page
+
+
+def kernel_is_idle(page) -> bool:
+    """True when the notebook's kernel has been idle for two looks a second apart (no cell queued or running)."""
+    indicator = page.locator(f"{CURRENT} .jp-Notebook-ExecutionIndicator, .jp-Notebook-ExecutionIndicator").first
+    for _ in range(2):
+        if indicator.get_attribute("data-status") != "idle":
+            return False
+        time.sleep(1)
+    return True
 
 
 def screenshot(page, name: str, locator=None):
@@ -173,7 +185,7 @@ def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
     page = open_and_run_all(browser, lab, "06_fine_tuning_modes.ipynb", timeout_s=1500)
     panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-checkbox")).first
     panel.scroll_into_view_if_needed()
-    count = panel.locator(".widget-label").first
+    count = panel.locator(".widget-label", has_text="trainable:").first  # the first label is the menu's "mode"
     runs_before = len(run_table(panel))  # the notebook itself pressed Train twice
     panel.locator("select").first.select_option("head_only")
     page.wait_for_function("el => el.innerText.startsWith('trainable: 770 of')", arg=count.element_handle(), timeout=15_000)
