@@ -203,6 +203,7 @@ def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
     assert [row[1] for row in rows] == ["head_only", "custom"], rows
     trainable = [int(row[3].replace(",", "")) for row in rows]
     assert trainable[0] == 770 and trainable[1] > trainable[0], rows  # two runs, two different freezings
-    assert panel.locator("img").count() >= 2  # the live loss plot and the runs plot
+    # the live loss plot and the runs plot (drawn just after the table's new row: wait for it)
+    page.wait_for_function("el => el.querySelectorAll('img').length >= 2", arg=panel.element_handle(), timeout=30_000)
     screenshot(page, "06_freezing_widget.png", panel)
     page.close()
