@@ -21,7 +21,7 @@ from .errors import CourseError
 from .features import head_of
 from .freezing import find_encoder, num_layers
 from .hidden_states import mean_pool
-from .training import TrainState, make_loader, mixed_precision_for, tokenize
+from .training import TrainState, by_length, make_loader, mixed_precision_for, tokenize
 
 
 class CachedStates(Dataset):
@@ -90,8 +90,7 @@ def cache_hidden_states(model, dataset, tokenizer, device, first_layer: int, bat
     _, encoder = find_encoder(model)
     encoder.eval()
     encoded = tokenize(dataset, tokenizer, max_length)
-    lengths = [len(ids) for ids in encoded["input_ids"]]
-    order = sorted(range(len(encoded)), key=lengths.__getitem__)  # similar lengths together: little padding
+    order = by_length(encoded)  # similar lengths together: little padding
     states = [None] * len(encoded)
     loader = make_loader(encoded.select(order), tokenizer, batch_size, shuffle=False)
     rows = iter(order)

@@ -104,14 +104,14 @@ def warn_if_slow(session, model, *, rows: int | None = None, epochs: int | None 
     if device == "cuda":
         return ""
     arch = arch_of(model)
-    params = arch.params
-    seconds = training_flops(arch, rows, max_length, epochs) / ASSUMED_FLOPS[device]
+    params, flops = arch.params, training_flops(arch, rows, max_length, epochs)
+    seconds = flops / ASSUMED_FLOPS[device]
     where = "a CPU" if device == "cpu" else "an Apple GPU (MPS)"
     lines = [f"Estimate: {what} takes at most {duration(seconds)} on {where} ({params / 1e6:.0f}M parameters x "
              f"{rows:,} rows x {max_length} tokens x {epochs} epoch(s) at an assumed {ASSUMED_FLOPS[device] / 1e12:g} "
              "TFLOP/s; shorter texts go faster)."]
     if seconds > SLOW_SECONDS:
-        t4 = training_flops(arch, rows, max_length, epochs) / ASSUMED_FLOPS["cuda"]
+        t4 = flops / ASSUMED_FLOPS["cuda"]
         lines.append("That is a long run. Faster paths: restart with COURSE_PROFILE=pocket (small model, minutes); "
                      f"or use a GPU (Colab: Runtime > Change runtime type > T4 GPU, {duration(t4)}); or smaller sizes, "
                      "e.g. course_lib.setup(overrides={'train': 2000, 'max_length': 256}).")

@@ -121,6 +121,17 @@ def tokenize(dataset, tokenizer, max_length: int = 128):
     return Dataset.from_dict({**encodings, "label": list(dataset["label"])})
 
 
+def token_lengths(dataset) -> list[int]:
+    """Tokens per row of a tokenized dataset (its `input_ids`)."""
+    return [len(ids) for ids in dataset["input_ids"]]
+
+
+def by_length(dataset) -> list[int]:
+    """Row indices of a tokenized dataset, shortest row first: batches of similar lengths need little padding."""
+    lengths = token_lengths(dataset)
+    return sorted(range(len(lengths)), key=lengths.__getitem__)
+
+
 def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
     """Batches padded to their longest row (DataCollatorWithPadding); shuffled ones grouped by length."""
     if "features" in dataset.column_names:  # cached features: fixed size, nothing to pad
@@ -128,16 +139,15 @@ def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 
                           generator=torch.Generator().manual_seed(seed))
     sampler = None
     if shuffle:
-        lengths = [len(ids) for ids in list(dataset["input_ids"])]
-        sampler = LengthGroupedSampler(batch_size, lengths=lengths, generator=torch.Generator().manual_seed(seed))
+        sampler = LengthGroupedSampler(batch_size, lengths=token_lengths(dataset),
+                                       generator=torch.Generator().manual_seed(seed))
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=DataCollatorWithPadding(tokenizer))
 
 
 def scoring_loader(dataset, tokenizer, batch_size: int) -> DataLoader:
     """Batches for scoring: rows sorted by length (a mean does not depend on order, padding does), padded per batch."""
     if "input_ids" in dataset.column_names:
-        lengths = [len(ids) for ids in dataset["input_ids"]]
-        dataset = dataset.select(sorted(range(len(lengths)), key=lengths.__getitem__))
+        dataset = dataset.select(by_length(dataset))
     return make_loader(dataset, tokenizer, batch_size, shuffle=False)
 
 
