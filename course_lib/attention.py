@@ -1,11 +1,8 @@
 """Attention weights: get them safely, pick one layer and head, plot it, explore it with sliders."""
-import io
 from numbers import Integral
 
-import matplotlib.pyplot as plt
-
 from .errors import CourseError
-from .plots import show_heatmaps
+from .plots import figure_png, show_heatmaps
 
 EAGER_FIX = ("load the model with attn_implementation='eager', e.g. session.load_model('encoder', AutoModel, "
              "attn_implementation='eager'), and call it with output_attentions=True")
@@ -55,14 +52,6 @@ def plot_attention(attentions, tokens: list[str], layer: int, head: int, index: 
                         cmap="Reds", figsize=figsize)
     fig.axes[0].set(xlabel="attended to (key)", ylabel="attending (query)")
     return fig
-
-
-def figure_png(fig) -> bytes:
-    """A matplotlib figure as PNG bytes (closes the figure)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def attention_explorer(attentions, tokens: list[str], layer: int = 0, head: int = 0, index: int = 0):

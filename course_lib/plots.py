@@ -1,6 +1,33 @@
 """Plot helpers shared by the lessons (d2l-style `show_heatmaps` and a live loss plot)."""
+import base64
+import io
+
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
+
+
+def new_figure(figsize, **subplots_kwargs):
+    """A figure and its axes kept out of pyplot's registry, for figures drawn from widget callbacks.
+
+    JupyterLab sends widget messages to a kernel subshell, a second thread, and after each message the inline
+    backend draws every figure in pyplot's registry: a registered figure could be drawn by two threads at once.
+    """
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(**subplots_kwargs)
+
+
+def figure_png(fig) -> bytes:
+    """A figure as PNG bytes, trimmed like the notebook's inline plots (a pyplot figure is closed)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def figure_bundle(fig) -> dict:
+    """A figure as a display bundle, the PNG plus the text form a notebook stores: `display(bundle, raw=True)`."""
+    return {"image/png": base64.b64encode(figure_png(fig)).decode("ascii"), "text/plain": repr(fig)}
 
 
 def show_heatmaps(matrices, xlabels=None, ylabels=None, titles=None, cmap="viridis", figsize=(4, 4),
@@ -46,7 +73,7 @@ class LossPlot:
 
     def figure(self):
         """A matplotlib figure of everything recorded so far."""
-        fig, ax = plt.subplots(figsize=(7, 3.5))
+        fig, ax = new_figure(figsize=(7, 3.5))
         for name, (xs, ys) in self.series.items():
             ax.plot(xs, ys, label=name, marker="o" if len(xs) < 30 else None)
         ax.set(title=self.title, xlabel=self.xlabel, ylabel=self.ylabel)
@@ -54,19 +81,18 @@ class LossPlot:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        plt.close(fig)
         return fig
 
     def redraw(self):
         """Show the figure, replacing the previous one (a display handle in Jupyter)."""
         from IPython.display import display
 
-        fig = self.figure()
+        bundle = figure_bundle(self.figure())
         if self.output is not None:
             with self.output:
                 self.output.clear_output(wait=True)
-                display(fig)
+                display(bundle, raw=True)
         elif self.handle is None:
-            self.handle = display(fig, display_id=True)
+            self.handle = display(bundle, raw=True, display_id=True)
         else:
-            self.handle.update(fig)
+            self.handle.update(bundle, raw=True)

@@ -9,14 +9,13 @@ import copy
 import time
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
 from .cached_layers import TopLayers, cache_hidden_states, train_top
 from .freezing import MODES, freeze, freeze_report, groups_for_mode, num_layers, parameter_groups
 from .notebook_tools import panel
-from .plots import LossPlot
+from .plots import LossPlot, figure_bundle, new_figure
 from .training import train
 
 TOP_KWARGS = ("epochs", "lr", "batch_size", "warmup", "weight_decay", "seed", "progress")
@@ -134,7 +133,7 @@ class FreezingWidget:
 
     def runs_figure(self):
         """Accuracy against trainable parameters, one labelled point per run."""
-        fig, ax = plt.subplots(figsize=(6, 3.2))
+        fig, ax = new_figure(figsize=(6, 3.2))
         table = self.runs_table()
         ax.scatter(table["trainable params"], table["eval accuracy"], color="tab:blue")
         for run, row in table.iterrows():
@@ -143,7 +142,6 @@ class FreezingWidget:
         ax.set(xscale="log", xlabel="trainable parameters (log scale)", ylabel="eval accuracy", title="your runs")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        plt.close(fig)
         return fig
 
     def show_runs(self) -> None:
@@ -151,7 +149,7 @@ class FreezingWidget:
         with self.table_output:
             self.table_output.clear_output(wait=True)
             display(self.runs_table())
-            display(self.runs_figure())
+            display(figure_bundle(self.runs_figure()), raw=True)
 
     def report(self):
         """The per-group trainable/total table for the current ticks."""
