@@ -130,24 +130,20 @@ INFERENCE_LESSONS = {
 }
 
 
-COMPARE_EPOCHS = 2  # lesson 06, section 7: every compared mode trains 2 epochs per seed
-WIDGET_EPOCHS = 3  # lesson 06's freezing widget, two runs (head only, last k)
-
-
 def lesson06_sections(sizes: dict) -> tuple[list[dict], int, int]:
     """Lesson 06's training sections at `sizes`, as the notebook runs them (one model resident at a time)."""
     bert, chinese = ARCHS["bert-base-uncased"], ARCHS["bert-base-chinese"]
     length, batch, epochs = sizes["max_length"], sizes["batch_size"], sizes["epochs"]
     last2 = 2 * (bert.non_embedding // bert.layers) + 768 * 2  # two encoder layers and the head
-    compared = sizes["compare_rows"] * COMPARE_EPOCHS * sizes["seeds"]
+    compared = sizes["compare_rows"] * sizes["compare_epochs"] * sizes["seeds"]
     return [
         {"section": "the real run (full fine-tuning)", "arch": bert, "rows": sizes["real_run_rows"], "epochs": epochs,
          "trained": None},
         {"section": "mode comparison: full", "arch": bert, "rows": compared, "epochs": 1, "trained": None},
         {"section": "mode comparison: last 2 + head", "arch": bert, "rows": compared, "epochs": 1, "trained": last2},
-        {"section": "freezing widget (2 runs)", "arch": bert, "rows": 2 * sizes["widget_rows"] * WIDGET_EPOCHS,
+        {"section": "freezing widget (2 runs)", "arch": bert, "rows": 2 * sizes["widget_rows"] * sizes["widget_epochs"],
          "epochs": 1, "trained": last2},
-        {"section": "Trainer", "arch": bert, "rows": sizes["compare_rows"] * 3 // 4, "epochs": COMPARE_EPOCHS,
+        {"section": "Trainer", "arch": bert, "rows": sizes["compare_rows"] * 3 // 4, "epochs": sizes["compare_epochs"],
          "trained": None},
         {"section": "Chinese (everything trains)", "arch": chinese, "rows": sizes["chinese_rows"],
          "epochs": max(epochs, 2), "trained": None},

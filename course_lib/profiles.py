@@ -60,10 +60,10 @@ CHECKPOINTS = {role: {"full": e.full, "pocket": e.pocket} for role, e in REGISTR
 SIZES = {
     "pocket": {"train": 8000, "validation": 1000, "test": 1500, "batch_size": 32, "max_length": 128, "epochs": 1,
                "real_run_rows": 8000, "real_run_lr": 1e-4, "compare_rows": 128, "compare_test_rows": 500, "seeds": 3,
-               "widget_rows": 256, "chinese_rows": 2000},
+               "compare_epochs": 2, "widget_rows": 256, "widget_epochs": 3, "chinese_rows": 2000},
     "full": {"train": 20000, "validation": 2500, "test": 5000, "batch_size": 16, "max_length": 512, "epochs": 2,
              "real_run_rows": 4000, "real_run_lr": 3e-5, "compare_rows": 800, "compare_test_rows": 1000, "seeds": 3,
-             "widget_rows": 400, "chinese_rows": 3000},
+             "compare_epochs": 2, "widget_rows": 400, "widget_epochs": 3, "chinese_rows": 3000},
 }
 
 

@@ -25,7 +25,7 @@ from .device import supports_bf16
 from .errors import CourseError
 from .gpu import now
 from .plots import LossPlot
-from .validation import check_evaluate_call, check_train_call
+from .validation import check_evaluate_call, check_labels, check_train_call, num_labels_of
 
 
 @dataclass
@@ -49,25 +49,6 @@ class TrainState:
     plot: object = None
     epochs: int = 0  # the epochs the learning-rate schedule is planned for (it reaches 0 at their end)
     warmup_steps: int = 0
-
-
-def num_labels_of(model) -> int:
-    """How many classes the model predicts (`num_labels` attribute, else config.num_labels)."""
-    return getattr(model, "num_labels", None) or model.config.num_labels
-
-
-def check_labels(dataset, num_labels: int, what: str = "train_data") -> None:
-    """Raise a CourseError when a dataset is empty or has a label outside 0..num_labels-1."""
-    if dataset is None or len(dataset) == 0:
-        raise CourseError(f"{what} is empty: there is nothing to train or evaluate on.",
-                          "check the split you passed and any filter or select() applied to it.")
-    labels = torch.as_tensor(list(dataset["label"]))
-    bad = labels[(labels < 0) | (labels >= num_labels)]
-    if len(bad):
-        raise CourseError(
-            f"{what} has label {int(bad[0])} ({len(bad)} bad rows), but the model has num_labels={num_labels} "
-            f"(valid labels 0..{num_labels - 1}). A label of -1 means an unlabeled split.",
-            "use a labeled split (carve validation out of train), or load the model with the right num_labels.")
 
 
 def mixed_precision_for(device) -> str:

@@ -129,6 +129,23 @@ def check_label_column(dataset, what: str, num_labels: int | None) -> None:
         raise DataError(f"{what} has {dtype} labels (e.g. {example!r}), but labels must be integers {valid}.", fix + ".")
 
 
+def check_labels(dataset, num_labels: int | None, what: str = "train_data") -> None:
+    """Raise a CourseError when a dataset is empty, has a label outside 0..num_labels-1, or the model's classes are unknown."""
+    if dataset is None or len(dataset) == 0:
+        raise DataError(f"{what} is empty: there is nothing to train or evaluate on.",
+                        "check the split you passed and any filter or select() applied to it.")
+    if num_labels is None:
+        raise InputError("The model does not say how many classes it predicts: it has no `num_labels` attribute "
+                         "and no `config.num_labels`.",
+                         "give your module one in __init__, e.g. self.num_labels = 2.")
+    bad = [label for label in dataset["label"] if not 0 <= label < num_labels]
+    if bad:
+        raise DataError(
+            f"{what} has label {int(bad[0])} ({len(bad)} bad rows), but the model has num_labels={num_labels} "
+            f"(valid labels 0..{num_labels - 1}). A label of -1 means an unlabeled split.",
+            "use a labeled split (carve validation out of train), or load the model with the right num_labels.")
+
+
 def check_text_values(dataset, what: str, columns: tuple[str, ...]) -> None:
     """Raise a DataError when a text column holds None, a non-string or an empty string."""
     for column in columns:
@@ -164,6 +181,11 @@ def check_train_call(model, train_data, eval_data, tokenizer, device, *, epochs=
     return check_evaluate_call(model, train_data, device, tokenizer, batch_size, max_length, "train_data", eval_data)
 
 
+def num_labels_of(model) -> int | None:
+    """How many classes the model predicts: its `num_labels`, else `config.num_labels`, else None (it does not say)."""
+    return getattr(model, "num_labels", None) or getattr(getattr(model, "config", None), "num_labels", None)
+
+
 def check_evaluate_call(model, dataset, device, tokenizer=None, batch_size=64, max_length=128, what="eval_data",
                         eval_data=None):
     """Validate what evaluate() (or train()) is given; return the torch.device to use."""
@@ -171,7 +193,7 @@ def check_evaluate_call(model, dataset, device, tokenizer=None, batch_size=64, m
 
     check_positive(batch_size, "batch_size", 16)
     check_positive(max_length, "max_length", 128)
-    num_labels = getattr(model, "num_labels", None) or getattr(getattr(model, "config", None), "num_labels", None)
+    num_labels = num_labels_of(model)
     check_dataset(dataset, what, tokenizer, num_labels)
     if eval_data is not None:
         check_dataset(eval_data, "eval_data", tokenizer, num_labels)

@@ -148,7 +148,8 @@ class FreezingWidget:
         """Redraw the run table and plot below the widget."""
         with self.table_output:
             self.table_output.clear_output(wait=True)
-            display(self.runs_table())
+            display(self.runs_table().style.format({"trainable params": "{:,}", "seconds": "{:.1f}",
+                                                    "eval accuracy": "{:.1%}"}))
             display(figure_bundle(self.runs_figure()), raw=True)
 
     def report(self):

@@ -171,6 +171,20 @@ def test_unlabeled_split_is_refused(tokenizer, tiny_classifier):
     expect_fix(lambda: training.check_labels(unlabeled, 2, "eval_data"), "labeled split")
 
 
+def test_a_custom_module_that_does_not_say_its_classes(tokenizer):
+    class NoLabelsCount(torch.nn.Module):  # a learner's own classifier without num_labels or config
+        def __init__(self):
+            super().__init__()
+            self.embed, self.out = torch.nn.Embedding(30522, 8), torch.nn.Linear(8, 2)
+
+        def forward(self, input_ids, attention_mask=None, **_):
+            return self.out(self.embed(input_ids).mean(1))
+
+    rows = Dataset.from_dict(GOOD_ROWS)
+    expect_fix(train_call(NoLabelsCount(), rows, tokenizer), "num_labels", shows="num_labels")
+    expect_fix(lambda: training.evaluate(NoLabelsCount(), rows, "cpu", tokenizer), "self.num_labels = 2")
+
+
 def test_empty_dataset(tokenizer, tiny_classifier):
     empty = Dataset.from_dict({"text": [], "label": []})
     expect_fix(train_call(tiny_classifier, empty, tokenizer), "select()")

@@ -1,4 +1,5 @@
 """Paper estimates: the slow-run warning before lesson 06's long cells and the README's T4 table."""
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -62,3 +63,18 @@ def test_t4_table_covers_every_lesson_and_fits_a_t4():
     six = estimates.lesson06_estimate({**SIZES["full"], "max_length": 256})
     halved = estimates.lesson06_estimate(SIZES["full"])
     assert six["T4 minutes (estimate)"].sum() < halved["T4 minutes (estimate)"].sum() / 1.8  # time ~ tokens
+
+
+def test_lesson06_estimate_follows_the_sizes_the_notebook_reads():
+    """The compared modes and the widget train for sizes["compare_epochs"] / sizes["widget_epochs"], in the lesson and here."""
+    import json
+
+    cells = json.loads((Path(__file__).parent.parent / "notebooks" / "06_fine_tuning_modes.ipynb").read_text())["cells"]
+    code = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert 'sizes["compare_epochs"]' in code and 'sizes["widget_epochs"]' in code
+    minutes = {section: row["T4 minutes (estimate)"] for section, row in
+               estimates.lesson06_estimate(SIZES["full"]).iterrows()}
+    longer = {section: row["T4 minutes (estimate)"] for section, row in
+              estimates.lesson06_estimate({**SIZES["full"], "compare_epochs": 4, "widget_epochs": 6}).iterrows()}
+    changed = [section for section in minutes if longer[section] > minutes[section] * 1.5]
+    assert changed and all("real run" not in s and "Chinese" not in s for s in changed), changed

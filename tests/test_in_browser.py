@@ -205,5 +205,7 @@ def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
     assert trainable[0] == 770 and trainable[1] > trainable[0], rows  # two runs, two different freezings
     # the live loss plot and the runs plot (drawn just after the table's new row: wait for it)
     page.wait_for_function("el => el.querySelectorAll('img').length >= 2", arg=panel.element_handle(), timeout=30_000)
+    page.set_viewport_size({"width": 1400, "height": 2000})  # the whole panel: boxes, loss plot, table, runs plot
+    panel.scroll_into_view_if_needed()
     screenshot(page, "06_freezing_widget.png", panel)
     page.close()
