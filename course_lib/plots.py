@@ -1,5 +1,4 @@
 """Plot helpers shared by the lessons (d2l-style `show_heatmaps` and a live loss plot)."""
-import base64
 import io
 
 import matplotlib.pyplot as plt
@@ -25,9 +24,17 @@ def figure_png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def figure_bundle(fig) -> dict:
-    """A figure as a display bundle, the PNG plus the text form a notebook stores: `display(bundle, raw=True)`."""
-    return {"image/png": base64.b64encode(figure_png(fig)).decode("ascii"), "text/plain": repr(fig)}
+class FigurePNG:
+    """A figure drawn once to PNG: a notebook shows the image, plain text shows `<Figure size ...>` (as for a figure)."""
+
+    def __init__(self, fig):
+        self.png, self.text = figure_png(fig), repr(fig)
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 def show_heatmaps(matrices, xlabels=None, ylabels=None, titles=None, cmap="viridis", figsize=(4, 4),
@@ -87,12 +94,12 @@ class LossPlot:
         """Show the figure, replacing the previous one (a display handle in Jupyter)."""
         from IPython.display import display
 
-        bundle = figure_bundle(self.figure())
+        image = FigurePNG(self.figure())
         if self.output is not None:
             with self.output:
                 self.output.clear_output(wait=True)
-                display(bundle, raw=True)
+                display(image)
         elif self.handle is None:
-            self.handle = display(bundle, raw=True, display_id=True)
+            self.handle = display(image, display_id=True)
         else:
-            self.handle.update(bundle, raw=True)
+            self.handle.update(image)

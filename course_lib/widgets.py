@@ -10,12 +10,13 @@ import time
 
 import ipywidgets as widgets
 import pandas as pd
+import torch
 from IPython.display import display
 
 from .cached_layers import TopLayers, cache_hidden_states, train_top
 from .freezing import MODES, freeze, freeze_report, groups_for_mode, num_layers, parameter_groups
 from .notebook_tools import panel
-from .plots import LossPlot, figure_bundle, new_figure
+from .plots import FigurePNG, LossPlot, new_figure
 from .training import train
 
 TOP_KWARGS = ("epochs", "lr", "batch_size", "warmup", "weight_decay", "seed", "progress")
@@ -99,13 +100,14 @@ class FreezingWidget:
     def run_once(self, plot: LossPlot):
         """Train the ticked groups: on cached states when the bottom is frozen, else on tokens with train()."""
         first = lowest_trained_layer(self.chosen(), num_layers(self.model))
-        if first == 0:
+        states = self.cached(first) if first else None  # caching draws random numbers (DataLoader): seed after it
+        torch.manual_seed(self.train_kwargs.get("seed", 0))  # dropout too: the same ticks give the same run
+        if states is None:
             return train(self.model, self.train_data, self.eval_data, self.tokenizer, device=self.device,
                          max_length=self.max_length, plot=plot, **self.train_kwargs)
-        train_states, eval_states = self.cached(first)
         top = TopLayers(self.model, first)
         kwargs = {k: v for k, v in self.train_kwargs.items() if k in TOP_KWARGS}
-        return train_top(top, train_states, eval_states, plot=plot, **kwargs)
+        return train_top(top, *states, plot=plot, **kwargs)
 
     def on_train(self, button=None) -> None:
         """Reset to the initial weights, freeze as ticked, train with a live loss plot, add a row to the run table."""
@@ -150,7 +152,7 @@ class FreezingWidget:
             self.table_output.clear_output(wait=True)
             display(self.runs_table().style.format({"trainable params": "{:,}", "seconds": "{:.1f}",
                                                     "eval accuracy": "{:.1%}"}))
-            display(figure_bundle(self.runs_figure()), raw=True)
+            display(FigurePNG(self.runs_figure()))
 
     def report(self):
         """The per-group trainable/total table for the current ticks."""

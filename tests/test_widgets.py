@@ -1,10 +1,10 @@
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from course_lib.checkpoints import minilm_dir
 from course_lib.widgets import FreezingWidget
 
-from lesson06_fixtures import tiny_bert, word_sentiment
+from lesson06_fixtures import TINY, tiny_bert, word_sentiment
 
 
 def trainable(model):
@@ -74,3 +74,21 @@ def test_stored_form_is_readable_text_not_a_widget_repr():
     widget = FreezingWidget(tiny_bert(tokenizer))
     from course_lib.notebook_tools import panel
     assert "VBox" not in repr(panel([widget.count], "[freezing widget]")) and "<b>" not in widget.count.value
+
+
+def test_the_same_ticks_give_the_same_run():
+    """A press is reproducible: the widget seeds dropout itself, whatever ran in the notebook before it."""
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, num_labels=2, **{**TINY, "hidden_dropout_prob": 0.1})
+    model, data = BertForSequenceClassification(config), word_sentiment(32)  # with dropout, as real checkpoints have
+    widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=2, batch_size=8, lr=1e-2, progress=False)
+    widget.mode.value = "last_k"
+    runs = []
+    for _ in range(2):
+        widget.button.click()
+        runs.append({k: v.clone() for k, v in model.state_dict().items()})
+        torch.rand(1000)  # another cell draws random numbers between the presses
+    assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+    first, second = widget.runs_table()["eval accuracy"]
+    assert first == second
