@@ -22,6 +22,7 @@ from .features import head_of
 from .freezing import find_encoder, num_layers
 from .hidden_states import mean_pool
 from .training import TrainState, by_length, make_loader, mixed_precision_for, tokenize
+from .validation import num_labels_of
 
 
 class CachedStates(Dataset):
@@ -135,7 +136,7 @@ class TopLayers(nn.Module):
         self.pooler = getattr(encoder, "pooler", None)
         self.dropout = getattr(model, "dropout", nn.Identity())
         self.head = head_of(model)
-        self.num_labels = getattr(model, "num_labels", None) or encoder.config.num_labels
+        self.num_labels = num_labels_of(model) or encoder.config.num_labels  # a custom wrapper: its encoder's
 
     def forward(self, hidden_states, attention_mask):
         mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden_states, attention_mask=attention_mask)

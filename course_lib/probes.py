@@ -10,6 +10,7 @@ import torch
 from .classification_heads import fit_linear_probe
 from .errors import InputError
 from .hidden_states import mean_pool
+from .training import by_length
 
 FEATURES = ("[CLS] raw", "pooler_output", "mean pooling")
 BASELINE = "majority class"
@@ -26,8 +27,7 @@ def encode_features(model, tokenizer, texts: list[str], device, batch_size: int 
                     max_length: int = 128) -> dict[str, torch.Tensor]:
     """Run the encoder once over `texts` and keep all three sentence vectors: {name: [rows, hidden]} on the CPU, in text order."""
     model.eval()
-    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]]
-    order = sorted(range(len(texts)), key=lengths.__getitem__)  # similar lengths share a batch: little padding
+    order = by_length(tokenizer(list(texts), truncation=True, max_length=max_length))  # similar lengths: little padding
     parts = {name: [] for name in FEATURES}
     for start in range(0, len(order), batch_size):
         chunk = [texts[i] for i in order[start:start + batch_size]]

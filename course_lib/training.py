@@ -103,12 +103,12 @@ def tokenize(dataset, tokenizer, max_length: int = 128):
 
 
 def token_lengths(dataset) -> list[int]:
-    """Tokens per row of a tokenized dataset (its `input_ids`)."""
+    """Tokens per row of a tokenized dataset or a tokenizer's output (its `input_ids`)."""
     return [len(ids) for ids in dataset["input_ids"]]
 
 
 def by_length(dataset) -> list[int]:
-    """Row indices of a tokenized dataset, shortest row first: batches of similar lengths need little padding."""
+    """Row indices of a tokenized dataset or tokenizer output, shortest first: similar lengths need little padding."""
     lengths = token_lengths(dataset)
     return sorted(range(len(lengths)), key=lengths.__getitem__)
 
