@@ -18,13 +18,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("COURSE_METRICS_DIR", tempfile.mkdtemp(prefix="course_metrics_"))
 
-
-# Lessons whose pocket run is too long for the 5-minute default suite on 2 cores: their nbval cells and their
-# accuracy thresholds carry the `slow` marker (`pytest -m slow notebooks/06_fine_tuning_modes.ipynb
-# tests/test_notebook_metrics.py`). Lesson 06's real run (full fine-tuning of MiniLM on 8,000 sentences, the
-# recipe that clears 85%) is about 5 CPU-minutes by itself; benchmarks/real_run_recipe.py measured the cheaper
-# recipes, which do not clear 85% reliably. Their full-profile rehearsal (tiny stand-ins) stays in the default suite.
-SLOW_LESSONS = ("06_fine_tuning_modes",)
+# imported after the pins above: course_lib imports torch, which reads the thread count when it loads
+from course_lib.runner import LONGEST_LESSON  # noqa: E402  lesson 06: most of the suite's time (README, "Times")
 
 
 def _notebook_stem(item) -> str | None:
@@ -42,16 +37,16 @@ def pytest_collection_modifyitems(session, config, items):
         if stem:
             stems.setdefault(stem[:2], stem)
             item.add_marker(pytest.mark.xdist_group(stem))
-            if stem in SLOW_LESSONS:
-                item.add_marker(pytest.mark.slow)
     metric_items = [i for i in items if getattr(i, "originalname", "") == "test_lesson_metric_meets_threshold"
                     and isinstance(getattr(getattr(i, "callspec", None), "params", {}).get("name"), str)]
     for item in metric_items:
         number = item.callspec.params["name"][:2]
         if number in stems:
             item.add_marker(pytest.mark.xdist_group(stems[number]))
-            if stems[number] in SLOW_LESSONS:
-                item.add_marker(pytest.mark.slow)  # judged whenever its lesson runs (-m slow)
         else:
             item.add_marker(pytest.mark.skip(reason=f"lesson {number} is not part of this pytest run"))
-    items[:] = [i for i in items if i not in metric_items] + metric_items
+    # the notebooks first, the longest (lesson 06) leading: xdist hands groups out in this order, so the longest
+    # one starts at once on one worker while the other worker takes the rest
+    notebook_items = sorted((i for i in items if _notebook_stem(i)), key=lambda i: _notebook_stem(i) != LONGEST_LESSON)
+    others = [i for i in items if not _notebook_stem(i) and i not in metric_items]
+    items[:] = notebook_items + others + metric_items

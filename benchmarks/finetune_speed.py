@@ -7,6 +7,10 @@ Prints, for the pocket encoder (MiniLM) on the movie-review snippets:
   1. course_lib.train vs the 🤗 Trainer (goal >= 1.0x)
   2. course_lib.train vs a source-style loop that pads every sentence to 512 (goal >= 5x)
   3. head only on cached features vs head only re-running the frozen encoder, per epoch (goal >= 20x)
+  4. course_lib.train in its mixed precision vs the same run in fp32, where the device has one (a GPU, or a CPU
+     with AMX: bf16); elsewhere both are fp32 and no ratio is printed
+Every phase but the fp32 one uses course_lib's precision for the device (the Trainer and the 512 loop too), so
+ratios 1-3 compare padding, loops and caching, not precision.
 Each phase runs in its own fresh process, so its peak memory (max RSS, or CUDA max allocated) is its own.
 This is a benchmark, not a test: timings depend on the machine and its load.
 """
@@ -59,18 +63,30 @@ def run_course_lib(args):
     return result.seconds, peak_memory_mb(session.device)
 
 
+def run_course_lib_fp32(args):
+    """course_lib.train as above, with mixed precision turned off (course_lib.device.full_precision)."""
+    from course_lib.device import full_precision
+
+    with full_precision():
+        return run_course_lib(args)
+
+
 def run_trainer(args):
     """The 🤗 Trainer, same model, rows, batch size, learning rate and epochs (training time only)."""
     from transformers import Trainer, TrainingArguments
     from transformers.trainer_callback import PrinterCallback
 
+    from course_lib.training import mixed_precision_for
+
     session, tokenizer, model, train_rows, _ = setup(args)
+    precision = mixed_precision_for(session.device)
     encoded = train_rows.map(lambda b: tokenizer(b["text"], truncation=True, max_length=128), batched=True,
                              remove_columns=["text"])
     targs = TrainingArguments(output_dir=tempfile.mkdtemp(), num_train_epochs=args.epochs, learning_rate=5e-5,
                               per_device_train_batch_size=args.batch_size, train_sampling_strategy="group_by_length", eval_strategy="no",
                               save_strategy="no", report_to="none", disable_tqdm=True, log_level="error",
-                              use_cpu=session.device.type == "cpu", dataloader_num_workers=0, dataloader_pin_memory=False)
+                              use_cpu=session.device.type == "cpu", dataloader_num_workers=0, dataloader_pin_memory=False,
+                              fp16=precision == "fp16", bf16=precision == "bf16")
     trainer = Trainer(model=model, args=targs, train_dataset=encoded, processing_class=tokenizer)
     trainer.remove_callback(PrinterCallback)
     with Timer(session.device) as timer:  # synchronizes a GPU before reading the clock
@@ -79,7 +95,9 @@ def run_trainer(args):
 
 
 def run_pad_512(args):
-    """A source-style loop: every sentence padded to 512, plain DataLoader, torch AdamW."""
+    """A source-style loop: every sentence padded to 512, plain DataLoader, torch AdamW (course_lib's autocast)."""
+    from course_lib.training import autocast_for
+
     session, tokenizer, model, train_rows, _ = setup(args)
     encoded = tokenizer(list(train_rows["text"]), padding="max_length", truncation=True, max_length=512, return_tensors="pt")
     dataset = torch.utils.data.TensorDataset(encoded["input_ids"], encoded["attention_mask"], torch.tensor(list(train_rows["label"])))
@@ -89,8 +107,9 @@ def run_pad_512(args):
     with Timer(session.device) as timer:
         for _ in range(args.epochs):
             for ids, mask, labels in loader:
-                loss = model(input_ids=ids.to(session.device), attention_mask=mask.to(session.device),
-                             labels=labels.to(session.device)).loss
+                with autocast_for(session.device):
+                    loss = model(input_ids=ids.to(session.device), attention_mask=mask.to(session.device),
+                                 labels=labels.to(session.device)).loss
                 loss.backward()
                 optimizer.step()
                 optimizer.zero_grad()
@@ -127,7 +146,7 @@ def run_head_cached(args):
     return result.seconds / args.epochs, peak_memory_mb(session.device)
 
 
-PHASES = {"course_lib.train": run_course_lib, "HF Trainer": run_trainer, "pad-to-512 loop": run_pad_512,
+PHASES = {"course_lib.train": run_course_lib, "course_lib.train, fp32": run_course_lib_fp32, "HF Trainer": run_trainer, "pad-to-512 loop": run_pad_512,
           "head only, encoder re-run": run_head_rerun, "head only, cached features": run_head_cached}
 
 
@@ -139,7 +158,11 @@ def main():
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
     args = parser.parse_args()
+    from course_lib.device import pick_device
+    from course_lib.training import describe_precision, mixed_precision_for
+
     print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads}")
+    print(describe_precision(pick_device(args.device)))
     seconds, memory = {}, {}
     context = multiprocessing.get_context("spawn")
     for name, phase in PHASES.items():  # one fresh process per phase: clean peak memory, no shared warm-up
@@ -151,6 +174,9 @@ def main():
     print(f"course_lib.train vs pad-to-512 loop:      {seconds['pad-to-512 loop'] / seconds['course_lib.train']:.2f}x (goal >= 5x)")
     print(f"head only, cached vs re-run, per epoch:   "
           f"{seconds['head only, encoder re-run'] / seconds['head only, cached features']:.1f}x (goal >= 20x)")
+    if mixed_precision_for(pick_device(args.device)) != "no":
+        print(f"course_lib.train, mixed precision vs fp32: "
+              f"{seconds['course_lib.train, fp32'] / seconds['course_lib.train']:.2f}x (same run, precision only)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Command line: `python -m course_lib run|data|store-outputs|profiles|rehearse`."""
 import argparse
 import sys
+import time
 from pathlib import Path
 
 
@@ -8,7 +9,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command; return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m course_lib", description="BERT Workbench course tools")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="execute the lessons headless, in order")
+    run = commands.add_parser("run", help="execute the lessons headless (the longest beside the others on 2+ cores)")
     run.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
     run.add_argument("--profile", choices=["pocket", "full", "auto"], default=None, help="default: $COURSE_PROFILE or auto")
     run.add_argument("--output-dir", type=Path, default=Path("course_runs"), help="where executed copies go")
@@ -36,8 +37,9 @@ def cmd_run(args) -> int:
     if not notebooks:
         print("No notebooks found.", file=sys.stderr)
         return 1
+    start = time.perf_counter()
     results = run_course(notebooks, args.output_dir, args.profile)
-    print(format_table(results))
+    print(format_table(results, time.perf_counter() - start))
     print(f"Executed copies: {args.output_dir.resolve()}")
     return 0 if all(r.status == "ok" for r in results) else 1
 

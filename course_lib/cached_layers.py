@@ -114,8 +114,9 @@ def run_bottom(encoder, batch: dict, first_layer: int) -> torch.Tensor:
 
 
 def store_dtype(device) -> torch.dtype:
-    """float16 for states computed on a GPU (half the memory; long imdb reviews are big), float32 on a CPU."""
-    return torch.float16 if torch.device(device).type == "cuda" else torch.float32
+    """float16 for states computed in mixed precision on a GPU (half the memory; imdb reviews are long), else float32."""
+    device = torch.device(device)
+    return torch.float16 if device.type == "cuda" and mixed_precision_for(device) != "no" else torch.float32
 
 
 POOLINGS = ("pooler", "cls", "mean")

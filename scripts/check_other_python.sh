@@ -13,4 +13,4 @@ export HF_HUB_OFFLINE=1
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install -q -r requirements.txt -e .
 "$VENV/bin/python" --version
-"$VENV/bin/python" -m pytest notebooks tests/test_notebooks.py "$@"
+"$VENV/bin/python" -m pytest notebooks tests/test_notebooks.py tests/test_notebook_metrics.py "$@"

@@ -38,7 +38,8 @@ def free_port() -> int:
 
 def run(command: list[str], output: Path) -> dict:
     """Run a fine-tuning command offline on the CPU; return its result.json and the saved weights."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "pocket"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "pocket",
+           "COURSE_PRECISION": "fp32"}  # one and two processes compared in fp32, on any CPU
     done = subprocess.run(command + ARGS + ["--output", str(output)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

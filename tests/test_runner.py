@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import nbformat
 
 from course_lib.__main__ import main
-from course_lib.runner import clean_metadata, course_notebooks
+from course_lib.runner import LONGEST_LESSON, clean_metadata, course_notebooks, format_table, lanes, run_course
 
 
 def _write(path, *sources):
@@ -37,3 +39,22 @@ def test_clean_metadata_drops_widget_state():
     notebook.metadata["kernelspec"] = {"name": "my-venv-kernel", "display_name": "x"}
     clean_metadata(notebook)
     assert "widgets" not in notebook.metadata and notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_lanes_put_the_longest_lesson_beside_the_others():
+    names = [Path(f"{n}.ipynb") for n in ("00_start_here", "05_zero", LONGEST_LESSON, "07_own")]
+    assert lanes(names, cores=2) == [[names[2]], [names[0], names[1], names[3]]]
+    assert lanes(names, cores=1) == [names]
+    assert lanes(names[:2], cores=2) == [names[:2]]  # no long lesson: one lane, in order
+
+
+def test_side_by_side_lessons_report_in_order_with_one_thread_beside_the_longest(tmp_path):
+    probe = "import os\nprint(os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))"
+    paths = [_write(tmp_path / f"{name}.ipynb", probe) for name in ("01_first", LONGEST_LESSON, "07_last")]
+    results = run_course(paths, tmp_path / "out", "pocket")
+    assert [r.notebook for r in results] == [p.name for p in paths] and all(r.status == "ok" for r in results)
+    printed = {p.stem: nbformat.read(tmp_path / "out" / p.name, as_version=4).cells[0].outputs[0]["text"].split()
+               for p in paths}
+    assert printed["01_first"] == printed["07_last"] == ["1", "PASSIVE"]
+    assert printed[LONGEST_LESSON][1] == "PASSIVE"
+    assert "wall clock" in format_table(results, 12.0)
