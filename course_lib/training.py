@@ -64,7 +64,8 @@ def mixed_precision_for(device) -> str:
       shared with the CPU, so there is no 16 GB wall to get under. fp32 is what every MPS op supports; the course
       chose correctness over a speed-up it cannot test.
     - CPU with AMX matrix units (Xeon "Sapphire Rapids" and newer): "bf16" autocast. Measured on a 2-core Xeon with
-      AMX: a MiniLM training step 1.9x faster than fp32, lesson 06's real run at the same accuracy (README).
+      AMX: course_lib.train 1.5x faster than fp32 (benchmarks/finetune_speed.py, 2 threads), lesson 06's real run
+      1.7x faster at 1 thread and as accurate (README, "Precision").
     - other CPUs (most laptops): "no" (fp32); bf16 there is emulated and slower than fp32.
     - $COURSE_PRECISION=fp32: "no" everywhere.
     """
