@@ -30,6 +30,13 @@ def lowest_trained_layer(groups: list[str], n_layers: int) -> int:
     return min(layers, default=n_layers)
 
 
+def point_label(runs) -> str:
+    """'1: head_only (2 s)', or '1, 3: head_only' for runs that landed on the same point (the same ticks)."""
+    if len(runs) == 1:
+        return f"{runs.index[0]}: {runs['mode'].iloc[0]} ({runs['seconds'].iloc[0]:.0f} s)"
+    return f"{', '.join(str(run) for run in runs.index)}: {' / '.join(dict.fromkeys(runs['mode']))}"
+
+
 class FreezingWidget:
     """One checkbox per group (embeddings, layer.i, pooler, head), a mode menu, a live count, Train and a run table."""
 
@@ -138,9 +145,8 @@ class FreezingWidget:
         fig, ax = new_figure(figsize=(6, 3.2))
         table = self.runs_table()
         ax.scatter(table["trainable params"], table["eval accuracy"], color="tab:blue")
-        for run, row in table.iterrows():
-            ax.annotate(f"{run}: {row['mode']} ({row['seconds']:.0f} s)", (row["trainable params"], row["eval accuracy"]),
-                        textcoords="offset points", xytext=(5, 5), fontsize=8)
+        for (params, accuracy), same in table.groupby(["trainable params", "eval accuracy"], sort=False):
+            ax.annotate(point_label(same), (params, accuracy), textcoords="offset points", xytext=(5, 5), fontsize=8)
         ax.set(xscale="log", xlabel="trainable parameters (log scale)", ylabel="eval accuracy", title="your runs")
         ax.grid(alpha=0.3)
         fig.tight_layout()

@@ -55,6 +55,7 @@ def test_every_press_adds_a_run_and_different_freezing_gives_different_rows():
     assert sorted(widget.caches) == [1, 3]
     figure = widget.runs_figure()
     assert len(figure.axes[0].collections[0].get_offsets()) == 2
+    assert [text.get_text().split(" (")[0] for text in figure.axes[0].texts] == ["1: head_only", "2: last_k"]
 
 
 def test_ticking_the_embeddings_trains_on_tokens():
@@ -92,3 +93,5 @@ def test_the_same_ticks_give_the_same_run():
     assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
     first, second = widget.runs_table()["eval accuracy"]
     assert first == second
+    labels = [text.get_text() for text in widget.runs_figure().axes[0].texts]
+    assert labels == ["1, 2: last_k"]  # one readable label on the shared point, not two drawn over each other
