@@ -18,9 +18,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("COURSE_METRICS_DIR", tempfile.mkdtemp(prefix="course_metrics_"))
 
-# imported after the pins above: course_lib imports torch, which reads the thread count when it loads
-from course_lib.runner import LONGEST_LESSON  # noqa: E402  lesson 06: most of the suite's time (README, "Times")
-
 
 def _notebook_stem(item) -> str | None:
     """'06_fine_tuning_modes' for an nbval cell of that notebook, else None."""
@@ -45,8 +42,5 @@ def pytest_collection_modifyitems(session, config, items):
             item.add_marker(pytest.mark.xdist_group(stems[number]))
         else:
             item.add_marker(pytest.mark.skip(reason=f"lesson {number} is not part of this pytest run"))
-    # the notebooks first, the longest (lesson 06) leading: xdist hands groups out in this order, so the longest
-    # one starts at once on one worker while the other worker takes the rest
-    notebook_items = sorted((i for i in items if _notebook_stem(i)), key=lambda i: _notebook_stem(i) != LONGEST_LESSON)
-    others = [i for i in items if not _notebook_stem(i) and i not in metric_items]
-    items[:] = notebook_items + others + metric_items
+    # xdist starts the groups with the most tests first (lesson 06's nbval: about 180 s of one worker at 1 thread)
+    items[:] = [i for i in items if i not in metric_items] + metric_items
