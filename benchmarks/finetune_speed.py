@@ -146,8 +146,8 @@ def run_head_cached(args):
     return result.seconds / args.epochs, peak_memory_mb(session.device)
 
 
-PHASES = {"course_lib.train": run_course_lib, "course_lib.train, fp32": run_course_lib_fp32, "HF Trainer": run_trainer, "pad-to-512 loop": run_pad_512,
-          "head only, encoder re-run": run_head_rerun, "head only, cached features": run_head_cached}
+PHASES = {"course_lib.train": run_course_lib, "course_lib.train, fp32": run_course_lib_fp32, "HF Trainer": run_trainer,
+          "pad-to-512 loop": run_pad_512, "head only, encoder re-run": run_head_rerun, "head only, cached features": run_head_cached}
 
 
 def main():
@@ -161,8 +161,9 @@ def main():
     from course_lib.device import pick_device
     from course_lib.training import describe_precision, mixed_precision_for
 
+    device = pick_device(args.device)
     print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads}")
-    print(describe_precision(pick_device(args.device)))
+    print(describe_precision(device))
     seconds, memory = {}, {}
     context = multiprocessing.get_context("spawn")
     for name, phase in PHASES.items():  # one fresh process per phase: clean peak memory, no shared warm-up
@@ -174,7 +175,7 @@ def main():
     print(f"course_lib.train vs pad-to-512 loop:      {seconds['pad-to-512 loop'] / seconds['course_lib.train']:.2f}x (goal >= 5x)")
     print(f"head only, cached vs re-run, per epoch:   "
           f"{seconds['head only, encoder re-run'] / seconds['head only, cached features']:.1f}x (goal >= 20x)")
-    if mixed_precision_for(pick_device(args.device)) != "no":
+    if mixed_precision_for(device) != "no":
         print(f"course_lib.train, mixed precision vs fp32: "
               f"{seconds['course_lib.train, fp32'] / seconds['course_lib.train']:.2f}x (same run, precision only)")
 

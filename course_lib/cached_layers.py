@@ -21,7 +21,7 @@ from .errors import CourseError
 from .features import head_of
 from .freezing import find_encoder, num_layers
 from .hidden_states import mean_pool
-from .training import TrainState, by_length, make_loader, mixed_precision_for, tokenize
+from .training import TrainState, autocast_for, by_length, make_loader, mixed_precision_for, tokenize
 from .validation import num_labels_of
 
 
@@ -97,7 +97,7 @@ def cache_hidden_states(model, dataset, tokenizer, device, first_layer: int, bat
     rows = iter(order)
     for batch in tqdm(loader, desc=f"caching layers 0-{first_layer - 1}", disable=not progress, leave=False):
         batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
-        with mixed_precision(torch.device(device))[0]:
+        with autocast_for(device):
             hidden = run_bottom(encoder, batch, first_layer)
         for row, n in zip(hidden.to(store_dtype(device)).cpu(), batch["attention_mask"].sum(-1).tolist()):
             states[next(rows)] = row[:n].clone()
@@ -183,11 +183,8 @@ def device_of(module: nn.Module) -> torch.device:
 
 
 def mixed_precision(device: torch.device):
-    """train()'s precision choice as (autocast context, GradScaler): fp16 + scaling or bf16 on GPUs, fp32 on a CPU."""
-    precision = mixed_precision_for(device)
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return (torch.autocast(device.type, dtype=dtype, enabled=precision != "no"),
-            torch.amp.GradScaler(device.type, enabled=precision == "fp16"))
+    """train()'s precision choice as (autocast context, GradScaler); the scaler only works for fp16 (a T4)."""
+    return autocast_for(device), torch.amp.GradScaler(device.type, enabled=mixed_precision_for(device) == "fp16")
 
 
 @torch.no_grad()

@@ -1,4 +1,5 @@
-"""Run the course headless: execute notebooks in order, save executed copies, print a status table."""
+"""Run the course headless: execute notebooks (the longest beside the others on 2+ cores), save executed copies,
+print a status table in lesson order."""
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -106,14 +107,14 @@ def run_course(notebooks: list[Path], output_dir: Path, profile: str | None = No
 
 
 def format_table(results: list[RunResult], wall_seconds: float | None = None) -> str:
-    """A plain-text table of notebook, status and time (and the wall-clock time when lessons ran side by side)."""
+    """A plain-text table of notebook, status and time, and the wall-clock time (less when lessons ran side by side)."""
     width = max([len(r.notebook) for r in results] + [8])
     lines = [f"{'notebook':<{width}}  status  seconds", "-" * (width + 17)]
     for r in results:
         lines.append(f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:7.1f}" + (f"  {r.error}" if r.error else ""))
     lines.append(f"{'total':<{width}}  {sum(r.status == 'ok' for r in results)}/{len(results)} ok  {sum(r.seconds for r in results):5.1f}")
     if wall_seconds is not None:
-        lines.append(f"{'wall clock (lessons side by side)':<{width}}          {wall_seconds:5.1f}")
+        lines.append(f"{'wall clock':<{width}}          {wall_seconds:5.1f}")
     return "\n".join(lines)
 
 
