@@ -6,7 +6,8 @@
 Prints, for the pocket encoder (MiniLM) on the movie-review snippets:
   1. course_lib.train vs the 🤗 Trainer (goal >= 1.0x)
   2. course_lib.train vs a source-style loop that pads every sentence to 512 (goal >= 5x)
-  3. head only on cached features vs head only re-running the frozen encoder, per epoch (goal >= 20x)
+  3. head only on the cached bottom (the frozen encoder's output, computed once) vs re-running the frozen encoder
+     every epoch, per epoch (goal >= 20x)
   4. course_lib.train in its mixed precision vs the same run in fp32, where the device has one (a GPU, or a CPU
      with AMX: bf16); elsewhere both are fp32 and no ratio is printed
 Every phase but the fp32 one uses course_lib's precision for the device (the Trainer and the 512 loop too), so
@@ -22,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
-from course_lib.gpu import Timer  # every GPU timing waits for the GPU (torch.cuda.synchronize) before the clock
+from course_lib.core.gpu import Timer  # every GPU timing waits for the GPU (torch.cuda.synchronize) before the clock
 
 
 def setup(args):
@@ -55,7 +56,7 @@ def peak_memory_mb(device) -> float:
 
 def run_course_lib(args):
     """course_lib.train, full fine-tuning: dynamic padding, length-grouped batches."""
-    from course_lib.training import train
+    from course_lib.core.training import train
 
     session, tokenizer, model, train_rows, eval_rows = setup(args)
     result = train(model, train_rows, eval_rows, tokenizer, device=session.device, epochs=args.epochs, lr=5e-5,
@@ -64,8 +65,8 @@ def run_course_lib(args):
 
 
 def run_course_lib_fp32(args):
-    """course_lib.train as above, with mixed precision turned off (course_lib.device.full_precision)."""
-    from course_lib.device import full_precision
+    """course_lib.train as above, with mixed precision turned off (course_lib.core.precision.full_precision)."""
+    from course_lib.core.precision import full_precision
 
     with full_precision():
         return run_course_lib(args)
@@ -73,10 +74,9 @@ def run_course_lib_fp32(args):
 
 def run_trainer(args):
     """The 🤗 Trainer, same model, rows, batch size, learning rate and epochs (training time only)."""
-    from transformers import Trainer, TrainingArguments
-    from transformers.trainer_callback import PrinterCallback
+    from transformers import PrinterCallback, Trainer, TrainingArguments
 
-    from course_lib.training import mixed_precision_for
+    from course_lib.core.precision import mixed_precision_for
 
     session, tokenizer, model, train_rows, _ = setup(args)
     precision = mixed_precision_for(session.device)
@@ -96,7 +96,7 @@ def run_trainer(args):
 
 def run_pad_512(args):
     """A source-style loop: every sentence padded to 512, plain DataLoader, torch AdamW (course_lib's autocast)."""
-    from course_lib.training import autocast_for
+    from course_lib.core.precision import autocast_for
 
     session, tokenizer, model, train_rows, _ = setup(args)
     encoded = tokenizer(list(train_rows["text"]), padding="max_length", truncation=True, max_length=512, return_tensors="pt")
@@ -118,8 +118,8 @@ def run_pad_512(args):
 
 def run_head_rerun(args):
     """Head only, frozen encoder re-run every epoch (seconds per epoch)."""
-    from course_lib.freezing import freeze
-    from course_lib.training import train
+    from course_lib.core.freezing import freeze
+    from course_lib.core.training import train
 
     session, tokenizer, model, train_rows, eval_rows = setup(args)
     freeze(model, "head_only")
@@ -129,25 +129,26 @@ def run_head_rerun(args):
 
 
 def run_head_cached(args):
-    """Head only on cached features (seconds per epoch; the one-off caching is reported separately)."""
-    from course_lib.features import HeadOnFeatures, cache_features, head_of
-    from course_lib.freezing import freeze
-    from course_lib.training import train
+    """Head only on the cached output of the frozen encoder (seconds per epoch; the one-off caching reported apart)."""
+    from course_lib.core.cached import TopLayers, cache_hidden_states
+    from course_lib.core.freezing import freeze, num_layers
+    from course_lib.core.training import train
 
     session, tokenizer, model, train_rows, eval_rows = setup(args)
     freeze(model, "head_only")
-    with Timer(session.device) as timer:
-        features = cache_features(model, train_rows, tokenizer, session.device, progress=False)
+    layers = num_layers(model)
+    with Timer(session.device) as timer:  # the whole frozen encoder runs once
+        cached = cache_hidden_states(model, train_rows, tokenizer, session.device, layers, progress=False)
     caching = timer.seconds
-    eval_features = cache_features(model, eval_rows, tokenizer, session.device, progress=False)
-    result = train(HeadOnFeatures(head_of(model), 2), features, eval_features, device=session.device,
-                   epochs=args.epochs, lr=5e-3, batch_size=args.batch_size, plot=False, progress=False)
-    print(f"  (one-off feature caching: {caching:.2f} s)")
+    cached_eval = cache_hidden_states(model, eval_rows, tokenizer, session.device, layers, progress=False)
+    result = train(TopLayers(model, layers), cached, cached_eval, device=session.device, epochs=args.epochs, lr=5e-3,
+                   batch_size=args.batch_size, plot=False, progress=False)
+    print(f"  (one-off caching of the frozen encoder's output: {caching:.2f} s)")
     return result.seconds / args.epochs, peak_memory_mb(session.device)
 
 
 PHASES = {"course_lib.train": run_course_lib, "course_lib.train, fp32": run_course_lib_fp32, "HF Trainer": run_trainer,
-          "pad-to-512 loop": run_pad_512, "head only, encoder re-run": run_head_rerun, "head only, cached features": run_head_cached}
+          "pad-to-512 loop": run_pad_512, "head only, encoder re-run": run_head_rerun, "head only, cached bottom": run_head_cached}
 
 
 def main():
@@ -158,8 +159,8 @@ def main():
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
     args = parser.parse_args()
-    from course_lib.device import pick_device
-    from course_lib.training import describe_precision, mixed_precision_for
+    from course_lib.core.device import pick_device
+    from course_lib.core.precision import describe_precision, mixed_precision_for
 
     device = pick_device(args.device)
     print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads}")
@@ -173,8 +174,8 @@ def main():
     print()
     print(f"course_lib.train vs HF Trainer:           {seconds['HF Trainer'] / seconds['course_lib.train']:.2f}x (goal >= 1.0x)")
     print(f"course_lib.train vs pad-to-512 loop:      {seconds['pad-to-512 loop'] / seconds['course_lib.train']:.2f}x (goal >= 5x)")
-    print(f"head only, cached vs re-run, per epoch:   "
-          f"{seconds['head only, encoder re-run'] / seconds['head only, cached features']:.1f}x (goal >= 20x)")
+    print(f"cached bottom vs re-run, per epoch:      "
+          f"{seconds['head only, encoder re-run'] / seconds['head only, cached bottom']:.1f}x (goal >= 20x)")
     if mixed_precision_for(device) != "no":
         print(f"course_lib.train, mixed precision vs fp32: "
               f"{seconds['course_lib.train, fp32'] / seconds['course_lib.train']:.2f}x (same run, precision only)")

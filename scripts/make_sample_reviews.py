@@ -4,7 +4,7 @@ The rows are real movie-review sentences from the VADER paper's human-rated snip
 MIT licence), read from the pocket data archive: a mean rating above 0 is "positive", below 0 "negative",
 exactly 0 is left out, and so is any sentence over 40 words. The columns are named `review` and `sentiment`
 and the labels are words, the way a spreadsheet someone made by hand usually looks.
-The code is `course_lib.own_data.write_sample_file`, which also writes the file on Colab, where the
+The code is `course_lib.lessons.own_data.write_sample_file`, which also writes the file on Colab, where the
 notebooks/ folder is not installed.
 
     python scripts/make_sample_reviews.py [--rows 400] [--seed 7] [--out notebooks/data/my_reviews.csv]
@@ -12,7 +12,7 @@ notebooks/ folder is not installed.
 import argparse
 from pathlib import Path
 
-from course_lib import own_data
+from course_lib.lessons import own_data
 
 
 def main() -> None:

@@ -22,13 +22,20 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from course_lib import seed_everything
-from course_lib.checkpoints import HEADS_DIR, minilm_dir
-from course_lib.fitting import optimize, shuffled_batches
-from course_lib.masked_lm import fill_mask_by_hand, frequency_baseline, mask_tokens, masked_token_accuracy, mlm_sentences
+from course_lib.core.checkpoints import HEADS_DIR, minilm_dir
+from course_lib.core.training import fit
+from course_lib.lessons.masked_lm import fill_mask_by_hand, frequency_baseline, mask_tokens, masked_token_accuracy, mlm_sentences
 
 HEAD_PREFIX = "cls.predictions."
 TIED_KEYS = {"cls.predictions.decoder.weight"}  # = bert.embeddings.word_embeddings.weight: not saved
 
+
+
+def shuffled_batches(size: int, batch_size: int, epochs: int, seed: int = 0):
+    """Index tensors: `epochs` seeded shuffles of range(size), cut into batches of `batch_size`."""
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        yield from torch.randperm(size, generator=generator).split(batch_size)
 
 def cache_masked_features(model, tokenizer, sentences, seed, batch_size=64, max_length=64, passes=1):
     """Run the frozen encoder over BERT-masked sentences; keep hidden vectors and labels at masked positions."""
@@ -54,7 +61,7 @@ def head_parameters(model):
 
 
 def train_head(model, features, labels, seed, epochs=4, batch_size=512, lr=2e-3, max_steps=None):
-    """Train the head on cached features with cross-entropy on raw logits (course_lib.fitting.optimize, AdamW, one-cycle)."""
+    """Train the head on cached features with cross-entropy on raw logits (course_lib.core.training.fit, AdamW, one-cycle)."""
     for p in model.parameters():
         p.requires_grad_(False)
     for p in head_parameters(model):
@@ -62,7 +69,7 @@ def train_head(model, features, labels, seed, epochs=4, batch_size=512, lr=2e-3,
     per_epoch = (len(labels) + batch_size - 1) // batch_size
     head = model.cls
     head.train()
-    losses = optimize(head_parameters(model), lambda idx: torch.nn.functional.cross_entropy(head(features[idx]), labels[idx]),
+    losses = fit(head_parameters(model), lambda idx: torch.nn.functional.cross_entropy(head(features[idx]), labels[idx]),
                       tqdm(shuffled_batches(len(labels), batch_size, epochs, seed), total=epochs * per_epoch, mininterval=5),
                       lr=lr, optimizer=torch.optim.AdamW, weight_decay=0.01, max_steps=max_steps,
                       schedule=lambda opt: torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch,

@@ -24,10 +24,10 @@ from safetensors.torch import save_file
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, BertForSequenceClassification, get_linear_schedule_with_warmup
 
-from course_lib.checkpoints import HEADS_DIR, minilm_dir
-from course_lib.data import NLI_LABELS, load_snli
-from course_lib.fitting import optimize
-from course_lib.session import seed_everything
+from course_lib.core.checkpoints import HEADS_DIR, minilm_dir
+from course_lib.core.data import NLI_LABELS, load_snli
+from course_lib.core.training import fit
+from course_lib.core.session import seed_everything
 
 CONFIG = {"num_labels": 3, "id2label": dict(enumerate(NLI_LABELS)), "label2id": {n: i for i, n in enumerate(NLI_LABELS)}}
 
@@ -106,12 +106,12 @@ def batch_loss(model, batch, frozen_layers):
 
 
 def train(model, cache, frozen_layers, names, epochs, lr, seed, max_steps=None):
-    """AdamW with linear warm-up/decay and gradient clipping on the cached batches (course_lib.fitting.optimize)."""
+    """AdamW with linear warm-up/decay and gradient clipping on the cached batches (course_lib.core.training.fit)."""
     for name, param in model.named_parameters():
         param.requires_grad = name in names
     steps = epochs * len(cache)
     model.train()
-    losses = optimize(model.parameters(), lambda batch: batch_loss(model, batch, frozen_layers),
+    losses = fit(model.parameters(), lambda batch: batch_loss(model, batch, frozen_layers),
                       cached_batches(cache, epochs, seed), lr=lr, optimizer=torch.optim.AdamW, weight_decay=0.01,
                       schedule=lambda opt: get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps),
                       clip_norm=1.0, max_steps=max_steps)

@@ -3,52 +3,37 @@ import os
 
 import pytest
 import torch
-from transformers import AutoModelForSequenceClassification
 
-from course_lib.device import PRECISION_ENV, full_precision, supports_bf16
-from course_lib.errors import InputError
-from course_lib.freezing import freeze
-from course_lib.training import autocast_for, describe_precision, mixed_precision_for, train
+from course_lib.core.errors import InputError
+from course_lib.core.freezing import freeze
+from course_lib.core.precision import (PRECISION_ENV, autocast_for, describe_precision, full_precision,
+                                       grad_scaler_for, mixed_precision_for, store_dtype, supports_bf16)
+from course_lib.core.training import train
 
 CUDA = torch.device("cuda")
-
-
-def fake_gpu(monkeypatch, capability: tuple[int, int], emulated_bf16_says: bool = True) -> None:
-    """Pretend a CUDA GPU with `capability`; `is_bf16_supported()` answers like torch does (emulation counts)."""
-    monkeypatch.delenv(PRECISION_ENV, raising=False)  # the hardware decides
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported",
-                        lambda including_emulation=True: capability >= (8, 0) or (including_emulation and emulated_bf16_says))
 
 
 @pytest.mark.parametrize("gpu, capability, expected", [
     ("A100", (8, 0), "bf16"), ("H100", (9, 0), "bf16"), ("L4", (8, 9), "bf16"),
     ("T4", (7, 5), "fp16"), ("V100", (7, 0), "fp16"),
 ])
-def test_cuda_precision_follows_native_bf16(monkeypatch, gpu, capability, expected):
-    fake_gpu(monkeypatch, capability)
+def test_cuda_precision_follows_native_bf16(fake_hardware, gpu, capability, expected):
+    fake_hardware.cuda(capability)
     assert torch.cuda.is_bf16_supported()  # the emulation-counting query says yes on every one of them
     assert mixed_precision_for(CUDA) == expected
     assert supports_bf16(CUDA) == (expected == "bf16")
 
 
-def test_t4_gets_fp16_with_loss_scaling_in_the_description(monkeypatch):
-    fake_gpu(monkeypatch, (7, 5))
+def test_t4_gets_fp16_with_loss_scaling_in_the_description(fake_hardware):
+    fake_hardware.cuda((7, 5))
     assert describe_precision(CUDA) == "train() on this GPU: fp16 mixed precision with loss scaling (this GPU has no native bf16)"
-    fake_gpu(monkeypatch, (8, 0))
+    fake_hardware.cuda((8, 0))
     assert "bf16 mixed precision (native" in describe_precision("cuda")
 
 
-def fake_cpu(monkeypatch, amx: bool) -> None:
-    """Pretend a CPU with or without AMX matrix units, precision left to the hardware ($COURSE_PRECISION unset)."""
-    monkeypatch.delenv(PRECISION_ENV, raising=False)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
-
-
-def test_cpu_without_amx_and_mps_train_in_fp32(monkeypatch):
-    fake_gpu(monkeypatch, (8, 0))  # even with a bf16-capable GPU in the machine
-    fake_cpu(monkeypatch, amx=False)
+def test_cpu_without_amx_and_mps_train_in_fp32(fake_hardware):
+    fake_hardware.cuda((8, 0))  # even with a bf16-capable GPU in the machine
+    fake_hardware.cpu(amx=False)
     assert mixed_precision_for(torch.device("cpu")) == "no"
     assert mixed_precision_for(torch.device("mps")) == "no"
     assert describe_precision("cpu") == "train() on the CPU: full fp32 precision (no AMX: bf16 would be emulated, slower than fp32)"
@@ -56,16 +41,16 @@ def test_cpu_without_amx_and_mps_train_in_fp32(monkeypatch):
     assert not supports_bf16(torch.device("mps")) and not supports_bf16(torch.device("cpu"))
 
 
-def test_cpu_with_amx_trains_in_bf16(monkeypatch):
-    fake_cpu(monkeypatch, amx=True)
+def test_cpu_with_amx_trains_in_bf16(fake_hardware):
+    fake_hardware.cpu(amx=True)
     assert supports_bf16(torch.device("cpu")) and mixed_precision_for("cpu") == "bf16"
     assert describe_precision("cpu") == "train() on the CPU: bf16 mixed precision (this CPU has AMX matrix units, native bf16)"
     assert autocast_for("cpu").fast_dtype == torch.bfloat16
 
 
-def test_course_precision_fp32_turns_mixed_precision_off_everywhere(monkeypatch):
-    fake_gpu(monkeypatch, (7, 5))
-    fake_cpu(monkeypatch, amx=True)
+def test_course_precision_fp32_turns_mixed_precision_off_everywhere(fake_hardware, monkeypatch):
+    fake_hardware.cuda((7, 5))
+    fake_hardware.cpu(amx=True)
     monkeypatch.setenv(PRECISION_ENV, "fp32")
     assert mixed_precision_for(CUDA) == "no" and mixed_precision_for("cpu") == "no"
     assert describe_precision("cpu") == "train() on the CPU: full fp32 precision (COURSE_PRECISION=fp32)"
@@ -77,8 +62,8 @@ def test_a_bad_course_precision_names_the_choices(monkeypatch):
         mixed_precision_for("cpu")
 
 
-def test_full_precision_is_fp32_inside_and_restores_the_setting(monkeypatch):
-    fake_cpu(monkeypatch, amx=True)
+def test_full_precision_is_fp32_inside_and_restores_the_setting(fake_hardware, monkeypatch):
+    fake_hardware.cpu(amx=True)
     with full_precision():
         assert mixed_precision_for("cpu") == "no"
     assert mixed_precision_for("cpu") == "bf16" and PRECISION_ENV not in os.environ
@@ -88,54 +73,77 @@ def test_full_precision_is_fp32_inside_and_restores_the_setting(monkeypatch):
     assert os.environ[PRECISION_ENV] == "auto"
 
 
-def test_one_process_can_train_in_fp32_then_in_bf16(monkeypatch, session):
-    """Accelerate keeps one state per process: a second precision used to raise 'AcceleratorState has already been
-    initialized'. The lesson 06 proof (fp32) comes before the real run (bf16 or fp16), so train() resets it."""
-    fake_cpu(monkeypatch, amx=True)
-    tokenizer, data = session.load_tokenizer("encoder"), session.load_sentiment()
-    rows = data["train"].select(range(16))
-    model = session.load_model("encoder", AutoModelForSequenceClassification, num_labels=2)
+def forward_dtypes(model) -> list:
+    """Record the dtype of the head's output at every forward pass of `model` (a hook on its classifier)."""
+    seen = []
+    model.classifier.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    return seen
+
+
+def test_one_process_trains_in_fp32_then_in_bf16_on_an_amx_cpu(fake_hardware, tokenizer, tiny_bert, word_sentiment):
+    """The lesson 06 proof runs in fp32 (full_precision), the real run after it in bf16, in one process."""
+    fake_hardware.cpu(amx=True)
+    model, rows = tiny_bert(), word_sentiment(16)
     freeze(model, "head_only")
+    seen = forward_dtypes(model)
+    options = dict(device="cpu", epochs=1, batch_size=8, plot=False, progress=False)
     with full_precision():
-        first = train(model, rows, rows, tokenizer, device="cpu", epochs=1, batch_size=8, plot=False, progress=False)
-        assert first.accelerator.mixed_precision == "no"
-    second = train(model, rows, rows, tokenizer, device="cpu", epochs=1, batch_size=8, plot=False, progress=False)
-    assert second.accelerator.mixed_precision == "bf16" and len(second.history) == 1
+        first = train(model, rows, rows, tokenizer, **options)
+    assert seen and set(seen) == {torch.float32} and len(first.history) == 1
+    seen.clear()
+    second = train(model, rows, rows, tokenizer, **options)
+    assert seen and set(seen) == {torch.bfloat16} and len(second.history) == 1  # training and evaluation alike
 
 
-def test_no_cuda_means_no_bf16(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+def test_a_trained_model_computes_in_fp32_again_and_resumes_in_bf16(fake_hardware, tokenizer, tiny_bert, word_sentiment):
+    """Autocast lives in the engine, not in the model: after train() the model computes in fp32 (lesson 09 compares
+    it with its reloaded copy within 1e-5), and a resumed run trains in bf16 again."""
+    fake_hardware.cpu(amx=True)
+    model, rows = tiny_bert(), word_sentiment(16)
+    freeze(model, "head_only")
+    result = train(model, rows, rows, tokenizer, device="cpu", epochs=1, batch_size=8, plot=False, progress=False)
+    reference = type(model)(model.config).eval()
+    reference.load_state_dict(model.state_dict())  # the same weights in a model train() never touched
+    batch = tokenizer(["A fine film with a clever plot.", "Dull."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model.eval()(**batch).logits
+        assert logits.dtype == torch.float32 and torch.equal(logits, reference(**batch).logits)
+    seen = forward_dtypes(model)
+    train(model, rows, rows, tokenizer, device="cpu", epochs=2, batch_size=8, plot=False, progress=False, state=result)
+    assert result.epoch == 2 and seen and set(seen) == {torch.bfloat16}
+
+
+def test_loss_scaling_only_for_fp16(fake_hardware):
+    """A GradScaler that really scales only where the course trains in fp16 (a T4); a no-op everywhere else."""
+    fake_hardware.cuda((7, 5))
+    fake_hardware.cpu(amx=True)
+    assert grad_scaler_for(CUDA).is_enabled() and grad_scaler_for("cuda:0").get_scale() == 2.0 ** 16
+    assert not grad_scaler_for("cpu").is_enabled()  # bf16 on the CPU needs no loss scaling
+    fake_hardware.cuda((8, 0))
+    assert not grad_scaler_for(CUDA).is_enabled()
+    fake_hardware.mps(True)
+    assert not grad_scaler_for("mps").is_enabled()
+
+
+def test_cached_states_are_stored_in_half_precision_only_on_a_mixed_precision_gpu(fake_hardware, monkeypatch):
+    fake_hardware.cuda((7, 5))
+    fake_hardware.cpu(amx=True)
+    assert store_dtype(CUDA) == torch.float16 and store_dtype("cpu") == torch.float32
+    monkeypatch.setenv(PRECISION_ENV, "fp32")
+    assert store_dtype(CUDA) == torch.float32
+
+
+def test_no_cuda_means_no_bf16(fake_hardware):
+    fake_hardware.cuda(None)
     assert not supports_bf16(CUDA)
 
 
-def test_evaluate_autocast_matches_the_training_precision(monkeypatch):
-    fake_cpu(monkeypatch, amx=False)
+def test_evaluate_autocast_matches_the_training_precision(fake_hardware):
+    fake_hardware.cpu(amx=False)
     with autocast_for("cpu"):
         assert not torch.is_autocast_enabled("cpu")
-    fake_gpu(monkeypatch, (7, 5))
+    fake_hardware.cuda((7, 5))
     context = autocast_for(CUDA)
     assert isinstance(context, torch.autocast) and context.fast_dtype == torch.float16 and context.device == "cuda"
-    fake_gpu(monkeypatch, (8, 0))
+    fake_hardware.cuda((8, 0))
     assert autocast_for(CUDA).fast_dtype == torch.bfloat16
-
-
-def test_a_trained_model_computes_in_fp32_again_and_resumes_in_bf16(monkeypatch, session):
-    """Accelerate wraps the model's forward in autocast; train() takes it off when it returns (lesson 07 compares the
-    trained model with its reloaded copy within 1e-5), and puts it back when a run resumes."""
-    fake_cpu(monkeypatch, amx=True)
-    tokenizer, data = session.load_tokenizer("encoder"), session.load_sentiment()
-    rows = data["train"].select(range(16))
-    model = session.load_model("encoder", AutoModelForSequenceClassification, num_labels=2)
-    freeze(model, "head_only")
-    result = train(model, rows, rows, tokenizer, device="cpu", epochs=1, batch_size=8, plot=False, progress=False)
-    reference = AutoModelForSequenceClassification.from_config(model.config).eval()
-    reference.load_state_dict(model.state_dict())  # the same weights in a model Accelerate never touched
-    batch = tokenizer(["A fine film with a clever plot.", "Dull."], padding=True, return_tensors="pt")
-    with torch.no_grad():
-        assert torch.allclose(model.eval()(**batch).logits, reference(**batch).logits, atol=1e-6)
-    wrapped_while_training = []
-    record = lambda state: wrapped_while_training.append("_original_forward" in vars(state.accelerator.unwrap_model(state.model)))
-    train(model, rows, rows, tokenizer, device="cpu", epochs=2, batch_size=8, plot=False, progress=False, state=result,
-          callbacks=[record])
-    assert result.epoch == 2 and wrapped_while_training and all(wrapped_while_training)
-    assert "_original_forward" not in vars(model)

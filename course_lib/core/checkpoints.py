@@ -11,12 +11,13 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
-from transformers import AutoModel, AutoTokenizer, BertConfig, BertTokenizer
+from transformers import AutoModel, AutoTokenizer, BertConfig, BertTokenizer, ModernBertConfig
 
 from .errors import CheckpointUnavailableError
-from .profiles import REGISTRY, ProfileChoice, hub_is_offline_by_env, hub_is_reachable
+from . import hub
+from .profiles import REGISTRY, ProfileChoice
 
-HEADS_DIR = Path(__file__).parent / "pocket_heads"
+HEADS_DIR = Path(__file__).resolve().parent.parent / "pocket_heads"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class PocketCheckpoint:
     head_file: str | None = None  # in course_lib/pocket_heads/, if the project trained one
     tiny_config: dict | None = None  # build from scratch instead of MiniLM
     chinese_vocab: bool = False
+    config_class: type = BertConfig  # the transformers config class that tiny_config builds
 
 
 POCKET_CHECKPOINTS = {
@@ -41,6 +43,15 @@ POCKET_CHECKPOINTS = {
         tiny_config=dict(vocab_size=21128, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
                          intermediate_size=512, max_position_embeddings=512),
         chinese_vocab=True,
+    ),
+    "pocket/tiny-modernbert": PocketCheckpoint(
+        "tiny ModernBERT (4 layers: global, local, local, global; hidden 128, 4 heads, an 8-token window) reading "
+        "MiniLM's WordPiece vocabulary, randomly initialised: no pretrained ModernBERT or its tokenizer can be had offline",
+        tiny_config=dict(vocab_size=30522, hidden_size=128, intermediate_size=192, num_hidden_layers=4,
+                         num_attention_heads=4, global_attn_every_n_layers=3, local_attention=8,
+                         max_position_embeddings=8192, pad_token_id=0,
+                         bos_token_id=101, eos_token_id=102, cls_token_id=101, sep_token_id=102),
+        config_class=ModernBertConfig,
     ),
 }
 
@@ -91,7 +102,7 @@ def ensure_hub_checkpoint(name: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
     cached = isinstance(try_to_load_from_cache(name, "config.json"), str)
-    offline = hub_is_offline_by_env() or (not cached and not hub_is_reachable())
+    offline = hub.offline_by_env() or (not cached and not hub.reachable())
     if offline and not cached:
         raise CheckpointUnavailableError(
             f"The checkpoint {name!r} is not available offline: the hub cannot be reached and it is not in the local cache.",
@@ -145,7 +156,7 @@ def load_tokenizer(role: str, profile: ProfileChoice, checkpoint: str | None = N
 def _load_pocket_model(name: str, auto_class, **kwargs):
     spec = _require_pocket(name)
     if spec.tiny_config:
-        config = BertConfig(**spec.tiny_config, **kwargs)
+        config = spec.config_class(**spec.tiny_config, **kwargs)
         model = auto_class.from_config(config)
         info = {"missing_keys": sorted(k for k, _ in model.named_parameters()), "unexpected_keys": []}
         return model, info
@@ -203,7 +214,7 @@ def describe_load(model) -> str:
         lines.append(f"  UNTRAINED, newly initialised ({len(missing)}): {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}")
         lines.append("  -> predictions from these weights are random: this shows the mechanics only.")
     else:
-        lines.append("  every weight came from a trained checkpoint.")
+        lines.append("  every weight was read from the checkpoint; none is newly initialised.")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from . import pocket_data
 from .errors import CourseError, DataError
-from .profiles import ProfileChoice
+from .profiles import ProfileChoice, current_profile
 
 SENTIMENT_LABELS = ["negative", "positive"]  # label 1 = positive
 NLI_LABELS = ["entailment", "neutral", "contradiction"]
@@ -103,21 +103,13 @@ def load_chinese_sentiment(profile: ProfileChoice, seed: int = 0) -> DatasetDict
                         for split in ("train", "validation", "test")})
 
 
-def _current_profile() -> ProfileChoice:
-    """The profile of the last `course_lib.setup()` in this kernel (or $COURSE_PROFILE's choice if none ran)."""
-    from . import session
-    from .profiles import choose_profile
-
-    return session.current_profile() or choose_profile()
-
-
 def load_snli(split: str, limit: int | None = None, seed: int = 0, profile: ProfileChoice | None = None) -> Dataset:
     """SNLI pairs with `premise`, `hypothesis`, `label` (entailment/neutral/contradiction); a fixed, seeded subset.
 
     The `nli_data` role decides the source: stanfordnlp/snli (full) or the SNLI archive (pocket);
     `profile` defaults to the one `setup()` chose. Pairs without a gold label are dropped.
     """
-    profile = profile or _current_profile()
+    profile = profile or current_profile()
     name = profile.checkpoint("nli_data")
     features = Features({"premise": Value("string"), "hypothesis": Value("string"), "label": ClassLabel(names=NLI_LABELS)})
     if is_pocket(name):

@@ -1,5 +1,4 @@
 """Pick the compute device: CUDA, then Apple MPS, then CPU (or what $COURSE_DEVICE says)."""
-import contextlib
 import os
 
 import torch
@@ -76,50 +75,3 @@ def describe_device(device: torch.device) -> str:
     if device.type == "mps":
         return "mps (Apple GPU)"
     return f"cpu. No GPU found: fine for the pocket profile. {COLAB_GPU_HINT}"
-
-
-NATIVE_BF16_CAPABILITY = (8, 0)  # Ampere (A100, RTX 30xx) and newer have bf16 tensor cores
-PRECISION_ENV = "COURSE_PRECISION"  # "auto" (default) or "fp32": fp32 everywhere, e.g. to compare with a CPU without AMX
-PRECISION_CHOICES = ("auto", "fp32")
-
-
-def cpu_has_amx() -> bool:
-    """True on CPUs with AMX matrix units (Intel Xeon 4th gen "Sapphire Rapids" and newer): bf16 matmuls in hardware."""
-    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
-
-
-def supports_bf16(device: torch.device) -> bool:
-    """True only where bfloat16 runs natively, not by emulation: CUDA compute capability >= 8.0, or a CPU with AMX.
-
-    `torch.cuda.is_bf16_supported()` also says yes on a T4 (7.5) or V100 (7.0), where bf16 is emulated
-    and slow, so the capability is read instead. Most laptop CPUs have no AMX: bf16 there is slower than fp32.
-    """
-    device = torch.device(device)
-    if device.type == "cpu":
-        return cpu_has_amx()
-    if device.type != "cuda" or not torch.cuda.is_available():
-        return False
-    return tuple(torch.cuda.get_device_capability(device)) >= NATIVE_BF16_CAPABILITY
-
-
-def precision_setting() -> str:
-    """$COURSE_PRECISION: "auto" (the hardware decides) or "fp32" (mixed precision off); anything else is an error."""
-    value = (os.environ.get(PRECISION_ENV) or "auto").strip().lower()
-    if value not in PRECISION_CHOICES:
-        raise InputError(f"{PRECISION_ENV}={value!r} is not a precision setting.",
-                         f"set {PRECISION_ENV} to one of {PRECISION_CHOICES}, or unset it (auto).")
-    return value
-
-
-@contextlib.contextmanager
-def full_precision():
-    """Inside this block train(), evaluate() and the cached-layer helpers use fp32 whatever the hardware."""
-    before = os.environ.get(PRECISION_ENV)
-    os.environ[PRECISION_ENV] = "fp32"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(PRECISION_ENV, None)
-        else:
-            os.environ[PRECISION_ENV] = before

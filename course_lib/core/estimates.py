@@ -43,6 +43,8 @@ ARCHS = {
     "deepset/roberta-base-squad2": Arch(124_056_578, 85_056_002, 12, 768, 12),
     "SamLowe/roberta-base-go_emotions": Arch(124_667_164, 85_666_588, 12, 768, 12),
     "facebook/bart-large-mnli": Arch(407_344_131, 353_771_523, 24, 1024, 16),  # minus shared + position embeddings
+    # with a 2-label head; attention counted as full in every layer (2 of 3 layers only look 64 tokens each way)
+    "answerdotai/ModernBERT-base": Arch(149_606_402, 110_923_778, 22, 768, 12),
 }
 
 
@@ -121,55 +123,87 @@ def warn_if_slow(session, model, *, rows: int | None = None, epochs: int | None 
 
 
 # What each lesson computes in the full profile (the registry's sizes), for the README's T4 table.
-# Lessons 00-05 and 07 only run the models on a handful of texts: their time is the download, not compute.
+# Lessons 00-05 and 09 only run the models on a handful of texts: their time is the download, not compute.
 INFERENCE_LESSONS = {
     "00": ["bert-base-uncased"], "01": [], "02": ["bert-base-uncased"], "03": ["bert-base-uncased"],
     "04": ["deepset/roberta-base-squad2"],
     "05": ["bert-base-uncased", "SamLowe/roberta-base-go_emotions", "facebook/bart-large-mnli"],
-    "07": ["bert-base-uncased"],
+    "09": ["bert-base-uncased"],
 }
+SWEEP_RUNS = 3  # each compared method tries three learning rates with seed 0 (course_lib.lessons.modes / few_labels)
 
 
-def lesson06_sections(sizes: dict) -> tuple[list[dict], int, int]:
-    """Lesson 06's training sections at `sizes`, as the notebook runs them (one model resident at a time)."""
+def last_layers_params(arch: Arch, layers: int) -> int:
+    """Parameters of the top `layers` encoder layers and a classification head."""
+    return layers * (arch.non_embedding // arch.layers) + arch.width * 2
+
+
+def training_sections(sizes: dict) -> list[dict]:
+    """Every training section of lessons 06, 07 and 08 at `sizes`, as the notebooks run them (one model resident at a
+    time). `trained` is the number of trained parameters when the bottom is frozen (None: everything trains)."""
     bert, chinese = ARCHS["bert-base-uncased"], ARCHS["bert-base-chinese"]
-    length, batch, epochs = sizes["max_length"], sizes["batch_size"], sizes["epochs"]
-    last2 = 2 * (bert.non_embedding // bert.layers) + 768 * 2  # two encoder layers and the head
-    compared = sizes["compare_rows"] * sizes["compare_epochs"] * sizes["seeds"]
+    runs = SWEEP_RUNS + sizes["seeds"] - 1  # the sweep, then the other seeds at the picked rate
+    compared = runs * sizes["compare_rows"] * sizes["compare_epochs"]
+    few_runs = SWEEP_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1  # one sweep, then every size and seed
+    few = few_runs * sizes["few_label_steps"] * 2 * sizes["few_label_pairs"]  # sentences
     return [
-        {"section": "the real run (full fine-tuning)", "arch": bert, "rows": sizes["real_run_rows"], "epochs": epochs,
+        {"lesson": "06", "section": "the real run (full fine-tuning)", "arch": bert, "rows": sizes["real_run_rows"],
+         "epochs": sizes["epochs"], "trained": None},
+        {"lesson": "06", "section": "the Trainer and train(), the same job (3 seeds each)", "arch": bert,
+         "rows": 2 * sizes["seeds"] * sizes["trainer_rows"],
+         "epochs": 2, "trained": None},
+        {"lesson": "07", "section": "modes: full and LoRA (sweep + seeds)", "arch": bert, "rows": 2 * compared, "epochs": 1,
          "trained": None},
-        {"section": "mode comparison: full", "arch": bert, "rows": compared, "epochs": 1, "trained": None},
-        {"section": "mode comparison: last 2 + head", "arch": bert, "rows": compared, "epochs": 1, "trained": last2},
-        {"section": "freezing widget (2 runs)", "arch": bert, "rows": 2 * sizes["widget_rows"] * sizes["widget_epochs"],
-         "epochs": 1, "trained": last2},
-        {"section": "Trainer", "arch": bert, "rows": sizes["compare_rows"] * 3 // 4, "epochs": sizes["compare_epochs"],
-         "trained": None},
-        {"section": "Chinese (everything trains)", "arch": chinese, "rows": sizes["chinese_rows"],
-         "epochs": max(epochs, 2), "trained": None},
-    ], length, batch
+        {"lesson": "07", "section": "modes: last 2 + head (sweep + seeds)", "arch": bert, "rows": compared, "epochs": 1,
+         "trained": last_layers_params(bert, 2)},
+        {"lesson": "07", "section": "freezing widget (2 runs)", "arch": bert,
+         "rows": 2 * sizes["widget_rows"] * sizes["widget_epochs"], "epochs": 1, "trained": last_layers_params(bert, 2)},
+        {"lesson": "07", "section": "few labels: SetFit and full fine-tuning (sweep + seeds)", "arch": bert,
+         "rows": 2 * few, "epochs": 1, "trained": None, "length": sizes["few_label_max_length"]},
+        {"lesson": "07", "section": "Chinese (everything trains)", "arch": chinese, "rows": sizes["chinese_rows"],
+         "epochs": 2, "trained": None},
+        {"lesson": "08", "section": "bert-base-uncased, the same job as ModernBERT", "arch": bert,
+         "rows": sizes["modern_rows"], "epochs": sizes["modern_epochs"], "trained": None,
+         "length": sizes["modern_max_length"]},
+        {"lesson": "08", "section": "ModernBERT-base fine-tuned", "arch": ARCHS["answerdotai/ModernBERT-base"],
+         "rows": sizes["modern_rows"], "epochs": sizes["modern_epochs"], "trained": None,
+         "length": sizes["modern_max_length"]},
+    ]
 
 
-def lesson06_estimate(sizes: dict) -> pd.DataFrame:
-    """Per section of lesson 06: estimated T4 minutes and peak GB (upper bounds, see the module docstring)."""
-    sections, length, batch = lesson06_sections(sizes)
-    rows = []
-    for s in sections:
-        flops = training_flops(s["arch"], s["rows"], length, s["epochs"])
+def scored_rows(sizes: dict) -> dict[str, int]:
+    """Rows each lesson runs forward only (evaluation, caching, embedding), per lesson."""
+    runs = SWEEP_RUNS + sizes["seeds"] - 1
+    check, test = sizes["compare_check_rows"], sizes["compare_test_rows"]
+    return {"06": sizes["validation"] * sizes["epochs"] + sizes["test"] + 2 * sizes["seeds"] * (
+                2 * sizes["trainer_rows"] + sizes["trainer_test_rows"]),
+            "07": 2 * runs * (check * sizes["compare_epochs"] + test)  # full and LoRA score on tokens
+                  + sizes["compare_rows"] + check + test  # the cached modes' bottom, once
+                  + 2 * sizes["chinese_rows"] + sizes["test"],
+            "07 few labels": 2 * (SWEEP_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1) * (check + test),
+            "08 ModernBERT vs BERT": 2 * sizes["modern_test_rows"]}
+
+
+def training_estimate(sizes: dict) -> pd.DataFrame:
+    """Per training section of lessons 06 and 07: estimated T4 minutes and peak GB (upper bounds, see the docstring)."""
+    length, batch, rows = sizes["max_length"], sizes["batch_size"], []
+    for s in training_sections(sizes):
+        flops = training_flops(s["arch"], s["rows"], s.get("length", length), s["epochs"])
         if s["trained"] is not None:  # frozen layers: forward only (a third), trained ones forward + backward
             flops *= (1 + 2 * s["trained"] / s["arch"].non_embedding) / 3
-        rows.append({"section": s["section"], "T4 minutes (estimate)": flops / ASSUMED_FLOPS["cuda"] / 60,
-                     "peak GB (estimate)": training_memory_gb(s["arch"], batch, length, s["trained"])})
+        rows.append({"lesson": s["lesson"], "section": s["section"],
+                     "T4 minutes (estimate)": flops / ASSUMED_FLOPS["cuda"] / 60,
+                     "peak GB (estimate)": training_memory_gb(s["arch"], batch, s.get("length", length), s["trained"])})
     bert = ARCHS["bert-base-uncased"]
-    # scored rows: validation after each real-run epoch, the whole test split, each seed's compared modes on the
-    # compare test rows (full mode on tokens; the cached modes score only their top: counted as one more pass),
-    # the Trainer's and the few-shot models' test rows, and the Chinese test split twice
-    scored = (sizes["validation"] * sizes["epochs"] + sizes["test"] + sizes["compare_test_rows"] * (2 * sizes["seeds"] + 2)
-              + 2 * sizes["test"])
-    flops = flops_per_token(bert, length, training=False) * scored * length
-    rows.append({"section": "evaluation (validation every epoch, test sets)", "T4 minutes (estimate)":
-                 flops / ASSUMED_FLOPS["cuda"] / 60, "peak GB (estimate)": inference_memory_gb(bert, 2 * batch, length)})
-    return pd.DataFrame(rows).set_index("section")
+    for name, scored in scored_rows(sizes).items():
+        lesson = name[:2]
+        scored_length = {"07 few labels": sizes["few_label_max_length"],
+                         "08 ModernBERT vs BERT": sizes["modern_max_length"]}.get(name, length)
+        flops = flops_per_token(bert, scored_length, training=False) * scored * scored_length
+        rows.append({"lesson": lesson, "section": f"forward only (evaluation, caching, embedding){name[2:]}",
+                     "T4 minutes (estimate)": flops / ASSUMED_FLOPS["cuda"] / 60,
+                     "peak GB (estimate)": inference_memory_gb(bert, 2 * batch, length)})
+    return pd.DataFrame(rows).set_index(["lesson", "section"])
 
 
 def t4_estimates(sizes: dict | None = None) -> pd.DataFrame:
@@ -182,7 +216,8 @@ def t4_estimates(sizes: dict | None = None) -> pd.DataFrame:
         memory = sum(inference_memory_gb(ARCHS[r], 8, 512) for r in repos)  # worst case: all resident at once
         rows.append({"lesson": lesson, "T4 minutes (estimate)": "< 1 (compute); download dominates",
                      "peak GB (estimate)": round(memory, 1) if repos else "- (tokenizers only)"})
-    six = lesson06_estimate(sizes)
-    rows.append({"lesson": "06", "T4 minutes (estimate)": round(six["T4 minutes (estimate)"].sum(), 1),
-                 "peak GB (estimate)": round(six["peak GB (estimate)"].max(), 1)})
+    trained = training_estimate(sizes)
+    for lesson, part in trained.groupby(level="lesson"):
+        rows.append({"lesson": lesson, "T4 minutes (estimate)": round(part["T4 minutes (estimate)"].sum(), 1),
+                     "peak GB (estimate)": round(part["peak GB (estimate)"].max(), 1)})
     return pd.DataFrame(rows).set_index("lesson").sort_index()

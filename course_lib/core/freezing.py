@@ -50,6 +50,17 @@ def parameter_groups(model: nn.Module) -> dict[str, list[nn.Parameter]]:
     return {g: groups[g] for g in order if g in groups}
 
 
+def head_of(model: nn.Module) -> nn.Module:
+    """The one module outside the encoder: the classification head (e.g. `classifier`)."""
+    prefix, encoder = find_encoder(model)
+    outside = [module for name, module in model.named_children()
+               if module is not encoder and not prefix.startswith(name + ".") and any(True for _ in module.parameters())]
+    if len(outside) != 1:
+        raise CourseError(f"Expected one head module outside the encoder, found {len(outside)}.",
+                          "give your model a single head module (e.g. self.classifier = nn.Linear(...)).")
+    return outside[0]
+
+
 def num_layers(model: nn.Module) -> int:
     """How many transformer layers the encoder has (config.num_hidden_layers)."""
     return find_encoder(model)[1].config.num_hidden_layers

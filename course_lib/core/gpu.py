@@ -42,23 +42,25 @@ class Timer:
 
 
 def _release_one(obj) -> None:
-    """Move a module to the CPU; make a TrainState let go of its optimizer, accelerator and prepared model."""
+    """Move a module to the CPU; make a TrainState let go of its optimizer state and its (wrapped) model."""
     if isinstance(obj, torch.nn.Module):
         obj.to("cpu")
         return
-    if all(hasattr(obj, name) for name in ("accelerator", "optimizer", "model")):  # a training.TrainState
-        if obj.accelerator is not None:
-            obj.accelerator.unwrap_model(obj.model).to("cpu")
-            obj.accelerator.free_memory()  # drops Accelerate's own references to model, optimizer, loaders
-        obj.optimizer = obj.scheduler = obj.accelerator = obj.model = None
+    if all(hasattr(obj, name) for name in ("updater", "model", "processes")):  # a training.TrainState
+        model = obj.model
+        if isinstance(model, torch.nn.parallel.DistributedDataParallel):
+            model = model.module
+        if model is not None:
+            model.to("cpu")
+        obj.updater = obj.model = obj.processes = None
 
 
 def release(*objects) -> None:
     """Free the GPU memory that models / training results hold, so the next section starts empty.
 
     Models move to the CPU (still usable there: `model.to(session.device)` brings one back); a TrainState
-    drops its optimizer (Adam keeps two extra copies of every weight) and Accelerate references, so it can
-    no longer be resumed. Then Python's garbage collector runs and PyTorch returns its cached GPU blocks.
+    drops its optimizer (Adam keeps two extra copies of every weight) and its reference to the model, so it
+    can no longer be resumed. Then Python's garbage collector runs and PyTorch returns its cached GPU blocks.
     On a CPU nothing moves and the call is harmless.
     """
     for obj in objects:

@@ -103,3 +103,14 @@ class LossPlot:
             self.handle = display(image, display_id=True)
         else:
             self.handle.update(image)
+
+
+def panel(children, text: str):
+    """A VBox whose stored text form is `text`, not a `VBox(children=...)` repr, where no widget can render."""
+    import ipywidgets as widgets
+
+    class Panel(widgets.VBox):
+        def __repr__(self) -> str:
+            return text
+
+    return Panel(children)

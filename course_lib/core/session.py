@@ -1,6 +1,7 @@
 """`setup()`: one call at the top of every lesson (versions, profile, device, seeds, printing)."""
 import os
 import platform
+import warnings
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -8,10 +9,11 @@ import numpy as np
 import torch
 import transformers
 
-from . import checkpoints, data
+from . import checkpoints, data, hub
 from .device import describe_device, pick_device
 from .errors import InputError
-from .profiles import ProfileChoice, choose_profile, hub_is_offline_by_env
+from .lesson_costs import cpu_reason
+from .profiles import ProfileChoice, choose_profile, remember
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -26,6 +28,9 @@ def quiet_libraries() -> None:
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # A DataLoader a library builds with pin_memory=True warns on a machine without a GPU; nothing is wrong there.
+    warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true but no accelerator is found.*",
+                            category=UserWarning)
     try:
         import datasets
 
@@ -33,44 +38,6 @@ def quiet_libraries() -> None:
         datasets.logging.set_verbosity_error()
     except ImportError:
         pass
-
-
-_SET_OFFLINE = {"by_us": False}  # True while HF_HUB_OFFLINE=1 is there because setup("pocket") put it there
-
-
-def _set_hub_offline(offline: bool) -> None:
-    """Make the already imported Hugging Face libraries (hub, datasets) agree with `offline`."""
-    import sys
-
-    import huggingface_hub.constants as hub_constants
-
-    hub_constants.HF_HUB_OFFLINE = offline
-    if "datasets" in sys.modules:  # datasets copies the flag at import time
-        sys.modules["datasets"].config.HF_HUB_OFFLINE = offline
-
-
-def go_offline() -> None:
-    """Tell the Hugging Face libraries not to try the network (no waits on a dead connection)."""
-    if not hub_is_offline_by_env():
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        _SET_OFFLINE["by_us"] = True
-    _set_hub_offline(True)
-
-
-def undo_go_offline() -> None:
-    """Undo `go_offline()` (and only that): a user's own HF_HUB_OFFLINE setting stays."""
-    if _SET_OFFLINE["by_us"]:
-        os.environ.pop("HF_HUB_OFFLINE", None)
-        _SET_OFFLINE["by_us"] = False
-        _set_hub_offline(hub_is_offline_by_env())
-
-
-_CURRENT = {"profile": None}  # the profile of the last setup() in this kernel
-
-
-def current_profile() -> ProfileChoice | None:
-    """The profile the last `setup()` chose, or None before the first one."""
-    return _CURRENT["profile"]
 
 
 @dataclass
@@ -112,14 +79,17 @@ class Session:
 
 
 def setup(profile: str | None = None, device: str | None = None, seed: int = 0,
-          overrides: dict | None = None, verbose: bool = True) -> Session:
-    """Report versions, choose the profile and device, seed everything, set stable printing."""
+          overrides: dict | None = None, verbose: bool = True, lesson: str | None = None) -> Session:
+    """Report versions, choose the profile and device, seed everything, set stable printing.
+
+    `lesson` ("04", each notebook's setup cell passes its own): on a CPU machine that reaches the hub, `auto` chooses
+    per lesson from its estimated CPU cost (the real checkpoints for a lesson that only runs them on a few texts).
+    """
     quiet_libraries()
-    undo_go_offline()  # a second setup() in the same kernel decides afresh, e.g. full after pocket
-    choice = choose_profile(profile, overrides)
+    hub.undo_go_offline()  # a second setup() in the same kernel decides afresh, e.g. full after pocket
+    choice = remember(choose_profile(profile, overrides, lesson, cpu_choice=cpu_reason))
     if choice.name == "pocket":
-        go_offline()
-    _CURRENT["profile"] = choice
+        hub.go_offline()
     chosen_device = pick_device(device)
     seed_everything(seed)
     torch.set_printoptions(precision=4, sci_mode=False, linewidth=100)

@@ -96,11 +96,21 @@ def text_columns(dataset) -> tuple[str, ...]:
                     f"name the text column 'text': {rename}.")
 
 
+def is_cached(dataset) -> bool:
+    """True for cached hidden states (course_lib.core.cached.CachedStates): labeled, already numbers."""
+    return hasattr(dataset, "collate") and hasattr(dataset, "labels")
+
+
+def labels_in(dataset) -> list:
+    """The label of every row of a Dataset or of cached states."""
+    return list(dataset.labels) if is_cached(dataset) else list(dataset["label"])
+
+
 def check_dataset_type(dataset, what: str) -> None:
     """Raise a DataError unless `dataset` is a datasets.Dataset (not a list, dict, DataFrame or DatasetDict)."""
     from datasets import Dataset, DatasetDict
 
-    if isinstance(dataset, Dataset):
+    if isinstance(dataset, Dataset) or is_cached(dataset):
         return
     if isinstance(dataset, DatasetDict):
         raise DataError(f"{what} is a DatasetDict with splits {list(dataset)}, not one split.",
@@ -138,7 +148,7 @@ def check_labels(dataset, num_labels: int | None, what: str = "train_data") -> N
         raise InputError("The model does not say how many classes it predicts: it has no `num_labels` attribute "
                          "and no `config.num_labels`.",
                          "give your module one in __init__, e.g. self.num_labels = 2.")
-    bad = [label for label in dataset["label"] if not 0 <= label < num_labels]
+    bad = [label for label in labels_in(dataset) if not 0 <= label < num_labels]
     if bad:
         raise DataError(
             f"{what} has label {int(bad[0])} ({len(bad)} bad rows), but the model has num_labels={num_labels} "
@@ -160,8 +170,8 @@ def check_text_values(dataset, what: str, columns: tuple[str, ...]) -> None:
 def check_dataset(dataset, what: str, tokenizer, num_labels: int | None) -> None:
     """Raise a DataError/InputError for a dataset train()/evaluate() cannot use (emptiness is checked later)."""
     check_dataset_type(dataset, what)
-    if len(dataset) == 0:
-        return  # training.check_labels says "empty" with its own fix
+    if len(dataset) == 0 or is_cached(dataset):
+        return  # check_labels says "empty" with its own fix; cached states hold numbers and labels already
     check_label_column(dataset, what, num_labels)
     columns = text_columns(dataset)
     check_text_values(dataset, what, columns)

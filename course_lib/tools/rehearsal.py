@@ -23,7 +23,6 @@ Usage:
 import contextlib
 import hashlib
 import json
-import os
 import random
 import shutil
 import tempfile
@@ -32,14 +31,19 @@ from pathlib import Path
 
 import torch
 
-from .profiles import REGISTRY
+from ..core import hub
+from ..core.environ import environment
+from ..core.profiles import REGISTRY
 
 # The real number of layers (lessons index layers, e.g. "freeze all but the last 4"): bert-base and roberta-base
 # have 12, bart-large 12 + 12. Everything else is tiny: width 32 and 2 heads (attention over 512 tokens costs
-# per head, so 12 heads would make the rehearsal several times slower without testing anything more).
-TINY = dict(hidden_size=32, num_hidden_layers=12, num_attention_heads=2, intermediate_size=64)
+# per head, so 12 heads would make the rehearsal several times slower without testing anything more), and no
+# dropout on the attention weights: at 512 tokens it sends PyTorch's attention to a kernel about 4x slower, and
+# on random weights it changes nothing the rehearsal checks.
+TINY = dict(hidden_size=32, num_hidden_layers=12, num_attention_heads=2, intermediate_size=64,
+            attention_probs_dropout_prob=0.0)
 TINY_BART = dict(d_model=32, encoder_layers=12, decoder_layers=12, encoder_attention_heads=2, decoder_attention_heads=2,
-                 encoder_ffn_dim=64, decoder_ffn_dim=64)
+                 encoder_ffn_dim=64, decoder_ffn_dim=64, attention_dropout=0.0)
 BPE_VOCAB_SIZE = 2000
 BPE_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # ids 0-4: bos, pad, eos as in RoBERTa/BART
 # Published label orders (config.json of each repo).
@@ -48,6 +52,14 @@ GO_EMOTIONS = ["admiration", "amusement", "anger", "annoyance", "approval", "car
                "desire", "disappointment", "disapproval", "disgust", "embarrassment", "excitement", "fear",
                "gratitude", "grief", "joy", "love", "nervousness", "optimism", "pride", "realization", "relief",
                "remorse", "sadness", "surprise", "neutral"]  # SamLowe/roberta-base-go_emotions
+# answerdotai/ModernBERT-base: the real 22 layers, global attention every 3rd layer, a 128-token window and the
+# 8,192-token limit (its config.json); width 32 and 2 heads as above. Its tokenizer stand-in is a byte-level BPE
+# (like the real one) with the real special tokens, trained here; the ids below are those tokens' ids in it.
+MODERNBERT_SPECIAL = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]  # ids 0-4
+TINY_MODERNBERT = dict(hidden_size=32, num_hidden_layers=22, num_attention_heads=2, intermediate_size=48,
+                       global_attn_every_n_layers=3, local_attention=128, max_position_embeddings=8192,
+                       classifier_pooling="mean", pad_token_id=3, cls_token_id=1, sep_token_id=2, bos_token_id=1,
+                       eos_token_id=2)
 ROWS_PER_SPLIT = 40  # enough for every lesson path (both labels, long reviews); small enough for a fast suite
 LONG_REVIEW_EVERY = 8  # about one real imdb review in eight is longer than 512 tokens
 
@@ -60,7 +72,7 @@ class ModelStandIn:
     model_class: str  # transformers class whose random weights are saved
     architectures: list  # what the real config.json says
     config: dict  # tiny sizes + the real model's label mapping etc.
-    tokenizer: str  # "wordpiece-uncased", "wordpiece-chinese" or "bpe"
+    tokenizer: str  # "wordpiece-uncased", "wordpiece-chinese", "bpe" or "bpe-modernbert"
     tokenizer_config: dict = field(default_factory=dict)
 
 
@@ -87,6 +99,12 @@ def model_stand_ins() -> dict[str, ModelStandIn]:
             dict(model_type="bart", max_position_embeddings=1024, id2label=MNLI_ID2LABEL, decoder_start_token_id=2,
                  forced_bos_token_id=0, **TINY_BART),
             "bpe", {"model_max_length": 1024}),
+        "answerdotai/ModernBERT-base": ModelStandIn(
+            "answerdotai/ModernBERT-base", "ModernBertForMaskedLM", ["ModernBertForMaskedLM"],
+            dict(model_type="modernbert", **TINY_MODERNBERT), "bpe-modernbert",
+            {"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]", "cls_token": "[CLS]",
+             "sep_token": "[SEP]", "pad_token": "[PAD]", "mask_token": "[MASK]",
+             "model_input_names": ["input_ids", "attention_mask"], "model_max_length": 8192}),
     }
     wanted = {e.full for e in REGISTRY.values() if e.kind == "model"}
     missing = wanted - set(specs)
@@ -112,7 +130,7 @@ def snapshot_dir(hub_cache: Path, repo_id: str, commit: str) -> Path:
 
 def english_sentences() -> list[str]:
     """Real movie-review sentences (the pocket data), used as stand-in text."""
-    from .pocket_data import read_movie_snippets
+    from ..core.pocket_data import read_movie_snippets
 
     return [r["text"] for r in read_movie_snippets()]
 
@@ -129,15 +147,34 @@ def train_bpe(folder: Path) -> Path:
     return folder
 
 
+def train_modernbert_tokenizer(folder: Path) -> int:
+    """A byte-level BPE tokenizer.json with ModernBERT's special tokens and its [CLS] ... [SEP] template; its size."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.train_from_iterator(english_sentences(), trainers.BpeTrainer(
+        vocab_size=BPE_VOCAB_SIZE, min_frequency=2, special_tokens=MODERNBERT_SPECIAL, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    cls, sep = (tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]"))
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return tokenizer.get_vocab_size()
+
+
 def write_tokenizer(folder: Path, spec: ModelStandIn, bpe_dir: Path) -> int:
     """Write the tokenizer files the real repo has; return the vocabulary size."""
-    if spec.tokenizer == "bpe":
+    if spec.tokenizer == "bpe-modernbert":
+        vocab_size = train_modernbert_tokenizer(folder)
+    elif spec.tokenizer == "bpe":
         for name in ("vocab.json", "merges.txt"):
             shutil.copy(bpe_dir / name, folder / name)
         vocab_size = len(json.loads((bpe_dir / "vocab.json").read_text()))
     else:
-        from .checkpoints import minilm_dir
-        from .pocket_data import chinese_tokenizer_dir
+        from ..core.checkpoints import minilm_dir
+        from ..core.pocket_data import chinese_tokenizer_dir
 
         source = minilm_dir() if spec.tokenizer == "wordpiece-uncased" else chinese_tokenizer_dir()
         shutil.copy(Path(source) / "vocab.txt", folder / "vocab.txt")
@@ -206,8 +243,8 @@ def dataset_stand_ins(rows: int = ROWS_PER_SPLIT) -> dict[str, DatasetStandIn]:
     """Stand-ins for every full-profile dataset of the registry (real text, real schema), keyed by repo id."""
     from datasets import ClassLabel, Features, Value
 
-    from . import pocket_data
-    from .data import NLI_LABELS, movie_snippet_rows
+    from ..core import pocket_data
+    from ..core.data import NLI_LABELS, movie_snippet_rows
 
     movie = movie_snippet_rows()
     imdb_features = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
@@ -238,22 +275,35 @@ def dataset_stand_ins(rows: int = ROWS_PER_SPLIT) -> dict[str, DatasetStandIn]:
     return {name: specs[name] for name in sorted(wanted)}
 
 
+def feature_yaml(name: str, feature) -> dict:
+    """One column as a dataset card's YAML declares it: a plain dtype, or a class label with its names."""
+    from datasets import ClassLabel
+
+    if isinstance(feature, ClassLabel):
+        return {"name": name, "dtype": {"class_label": {"names": {str(i): n for i, n in enumerate(feature.names)}}}}
+    return {"name": name, "dtype": feature.dtype}
+
+
+def card_yaml(spec: DatasetStandIn) -> str:
+    """The YAML header of a hub dataset's README.md: its config, features and data files per split."""
+    import yaml
+
+    header = {"dataset_info": {"config_name": spec.config_name,
+                               "features": [feature_yaml(n, f) for n, f in spec.features.items()]},
+              "configs": [{"config_name": spec.config_name,
+                           "data_files": [{"split": s, "path": f"{spec.config_name}/{s}-*"} for s in spec.splits]}]}
+    return "---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n"
+
+
 def write_dataset_repo(spec: DatasetStandIn, folder: Path) -> Path:
     """A local copy of what the hub repo holds: parquet files plus a README whose YAML declares configs and features."""
-    from datasets import Dataset, DatasetInfo
-    from datasets.info import DatasetInfosDict
-    from datasets.utils.metadata import MetadataConfigs
-    from huggingface_hub import DatasetCard, DatasetCardData
+    from datasets import Dataset
 
     repo = folder / spec.repo_id.split("/")[-1]  # the folder name becomes the builder's dataset_name, as on the hub
     (repo / spec.config_name).mkdir(parents=True, exist_ok=True)
     for split, rows in spec.splits.items():
         Dataset.from_list(rows, features=spec.features).to_parquet(str(repo / spec.config_name / f"{split}-00000-of-00001.parquet"))
-    card = DatasetCardData()
-    DatasetInfosDict({spec.config_name: DatasetInfo(features=spec.features, config_name=spec.config_name)}).to_dataset_card_data(card)
-    data_files = [{"split": s, "path": f"{spec.config_name}/{s}-*"} for s in spec.splits]
-    MetadataConfigs({spec.config_name: {"data_files": data_files}}).to_dataset_card_data(card)
-    DatasetCard("---\n" + card.to_yaml() + "\n---\n").save(repo / "README.md")
+    (repo / "README.md").write_text(card_yaml(spec))
     return repo
 
 
@@ -282,11 +332,22 @@ def build_datasets(datasets_cache: Path, scratch: Path) -> dict[str, Path]:
 # ---- the cache and running lessons against it ----------------------------------------------------------------
 
 
+# Sizes the rehearsal runs the full profile's code paths at: every cell runs, on grids and row counts small enough
+# for the stand-ins' 40 rows per split and a default test suite (lesson 07's studies train dozens of models), and
+# with max_length 128 instead of 512: the stand-in reviews still need truncating, and 512-token batches made
+# the rehearsal several times slower without reaching a line of code that 128 does not.
+REHEARSAL_SIZES = {"max_length": 128, "real_run_rows": 16, "trainer_rows": 16, "trainer_test_rows": 16,
+                   "compare_rows": 16, "compare_epochs": 1, "compare_check_rows": 8, "compare_test_rows": 8,
+                   "few_label_sizes": [2], "few_label_steps": 2, "widget_rows": 16, "widget_epochs": 1,
+                   "chinese_rows": 16, "modern_rows": 16, "modern_test_rows": 16, "modern_max_length": 128}
+
+
 def cache_env(folder: Path) -> dict[str, str]:
     """Environment that points the Hugging Face libraries at the rehearsal cache, offline, full profile, CPU."""
     folder = Path(folder).resolve()
     return {"HF_HOME": str(folder), "HF_HUB_CACHE": str(folder / "hub"), "HF_DATASETS_CACHE": str(folder / "datasets"),
             "HF_HUB_OFFLINE": "1", "COURSE_PROFILE": "full", "COURSE_DEVICE": "cpu",
+            "COURSE_SIZES": json.dumps(REHEARSAL_SIZES),
             # random stand-in weights measure nothing: keep their numbers away from the suite's thresholds
             "COURSE_METRICS_DIR": str(folder / "metrics")}
 
@@ -301,21 +362,6 @@ def build_rehearsal_cache(folder) -> Path:
         build_models(folder / "hub", Path(scratch))
         build_datasets(folder / "datasets", Path(scratch))
     return folder
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]):
-    """Set environment variables for the duration of a `with` block (kernels started inside inherit them)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def rehearse(notebooks: list[Path], cache: Path | None = None, output_dir: Path | None = None):
@@ -338,8 +384,8 @@ def cache_key() -> str:
     import datasets
     import transformers
 
-    here = Path(__file__).parent
-    sources = [(here / f).read_text() for f in ("rehearsal.py", "profiles.py", "data.py")]
+    package = Path(__file__).resolve().parent.parent
+    sources = [(package / f).read_text() for f in ("tools/rehearsal.py", "core/profiles.py", "core/data.py")]
     return fake_commit(sources, transformers.__version__, datasets.__version__)[:16]
 
 
@@ -363,13 +409,12 @@ def use_rehearsal_cache(folder):
     import huggingface_hub.constants as hub_constants
 
     folder = Path(folder).resolve()
-    saved = (hub_constants.HF_HUB_CACHE, hub_constants.HF_HUB_OFFLINE, datasets.config.HF_DATASETS_CACHE,
-             datasets.config.HF_HUB_OFFLINE)
+    saved = (hub_constants.HF_HUB_CACHE, datasets.config.HF_DATASETS_CACHE, hub_constants.HF_HUB_OFFLINE)
     with environment(cache_env(folder)):
-        hub_constants.HF_HUB_CACHE, hub_constants.HF_HUB_OFFLINE = str(folder / "hub"), True
-        datasets.config.HF_DATASETS_CACHE, datasets.config.HF_HUB_OFFLINE = folder / "datasets", True
+        hub_constants.HF_HUB_CACHE, datasets.config.HF_DATASETS_CACHE = str(folder / "hub"), folder / "datasets"
+        hub.tell_libraries(True)
         try:
             yield folder
         finally:
-            (hub_constants.HF_HUB_CACHE, hub_constants.HF_HUB_OFFLINE, datasets.config.HF_DATASETS_CACHE,
-             datasets.config.HF_HUB_OFFLINE) = saved
+            hub_constants.HF_HUB_CACHE, datasets.config.HF_DATASETS_CACHE = saved[:2]
+            hub.tell_libraries(saved[2])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = "bert-workbench/bert-workbench"  # owner/name on GitHub
 BRANCH = "main"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -40,12 +40,12 @@ def links_to(repo: str) -> re.Pattern:
 
 def files_naming_the_repository(root: Path = ROOT) -> list[Path]:
     """README.md, every notebook and this module: the files `set_repository` rewrites."""
-    return [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb")), root / "course_lib" / "repository.py"]
+    return [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb")), root / "course_lib" / "tools" / "repository.py"]
 
 
 def set_repository(new: str, root: Path = ROOT, old: str = REPO) -> list[Path]:
     """Point every course link and bootstrap cell under `root` at `new` (owner/name); return the files changed."""
-    from .errors import InputError
+    from ..core.errors import InputError
 
     if not NAME.match(new):
         raise InputError(f"{new!r} is not a GitHub repository name.", "pass it as owner/name, e.g. my-user/bert-workbench.")

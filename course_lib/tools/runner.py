@@ -1,19 +1,35 @@
-"""Run the course headless: execute notebooks (the longest beside the others on 2+ cores), save executed copies,
-print a status table in lesson order."""
+"""Run the course headless: execute the lessons, longest first, one per core, save executed copies, print a status
+table in lesson order.
+
+Every lesson runs in a kernel of its own, so lessons are independent: on N cores N kernels run at once, each with one
+thread (two kernels with two threads each on two cores would only fight over them), the longest lessons started
+first so the last to finish is a short one. Kernels talk to the runner over local IPC sockets, not TCP, and skip the
+debugger's frozen-module check, so the runner prints only the course's own progress and results.
+"""
 import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm.auto import tqdm
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 CELL_TIMEOUT_S = 1800
-LONGEST_LESSON = "06_fine_tuning_modes"  # about two thirds of the course's run time (README, "Times")
+# Rough seconds of each lesson at one thread on a 2-core CPU without AMX (pocket profile), to start the longest
+# first; a lesson not listed counts as DEFAULT_SECONDS. Only the order depends on these numbers.
+LESSON_SECONDS = {"00": 15, "01": 15, "02": 45, "03": 25, "04": 20, "05": 40, "06": 230, "07": 90, "08": 25, "09": 30}
+DEFAULT_SECONDS = 30
+# Finding the kernel ("python3") imports ipykernel in this process too, and ipykernel 6 (Colab's) imports debugpy with it,
+# which warns about frozen modules on Python 3.11+ unless this is set: the runner's own process stays quiet as well.
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+QUIET_KERNEL = {"PYDEVD_DISABLE_FILE_VALIDATION": "1",  # no "frozen modules" debugger warning (Python 3.11+)
+                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
 @dataclass
@@ -31,14 +47,21 @@ def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
+def kernel_config(folder: Path) -> Config:
+    """Kernels reached over IPC sockets in `folder` where the OS has them (no TCP: no unencrypted-TCP warning)."""
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}})
+
+
 def execute_notebook(path: Path, profile: str | None = None, timeout: int = CELL_TIMEOUT_S, env: dict | None = None):
-    """Execute one notebook in a fresh kernel (cwd = its folder, `env` added to its environment)."""
+    """Execute one notebook in a fresh kernel (cwd = its folder; `env` and the profile added to its environment)."""
     notebook = nbformat.read(path, as_version=4)
-    if profile:
-        os.environ["COURSE_PROFILE"] = profile  # the kernel inherits this process's environment
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    client.execute(env={**os.environ, **(env or {})})
+    profile_env = {"COURSE_PROFILE": profile} if profile else {}
+    with tempfile.TemporaryDirectory(prefix="course_kernel_") as sockets:  # one folder per kernel: no shared sockets
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                                config=kernel_config(Path(sockets)), resources={"metadata": {"path": str(Path(path).parent)}})
+        client.execute(env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1", **profile_env, **(env or {})})
     return notebook
 
 
@@ -58,11 +81,14 @@ def failure_line(err: CellExecutionError) -> str:
     return str(err).strip().splitlines()[-1][:200]
 
 
-def lanes(notebooks: list[Path], cores: int) -> list[list[Path]]:
-    """With 2+ cores, the longest lesson in one lane and the others, in order, in a second; else one lane."""
-    longest = [p for p in notebooks if Path(p).stem == LONGEST_LESSON]
-    others = [p for p in notebooks if Path(p).stem != LONGEST_LESSON]
-    return [longest, others] if cores >= 2 and longest and others else [list(notebooks)]
+def expected_seconds(path: Path) -> float:
+    """How long a lesson roughly takes (LESSON_SECONDS by its number), for ordering only."""
+    return LESSON_SECONDS.get(Path(path).name[:2], DEFAULT_SECONDS)
+
+
+def longest_first(notebooks: list[Path]) -> list[Path]:
+    """The lessons in the order to start them: the longest first, so the last to finish is a short one."""
+    return sorted(notebooks, key=lambda p: -expected_seconds(p))
 
 
 def run_one(path: Path, output_dir: Path, profile: str | None, env: dict | None = None) -> RunResult:
@@ -79,35 +105,29 @@ def run_one(path: Path, output_dir: Path, profile: str | None, env: dict | None 
     return RunResult(path.name, status, time.perf_counter() - start, error)
 
 
-def run_lane(lane: list[Path], output_dir: Path, profile: str | None, env: dict | None, bar) -> list[RunResult]:
-    """Execute the lessons of one lane one after the other."""
-    results = []
-    for path in lane:
-        results.append(run_one(path, output_dir, profile, env))
-        bar.update(1)
-    return results
+def run_course(notebooks: list[Path], output_dir: Path, profile: str | None = None, cores: int | None = None,
+               env: dict | None = None) -> list[RunResult]:
+    """Execute `notebooks`, one kernel per core, longest first; write executed copies to `output_dir`.
 
-
-def run_course(notebooks: list[Path], output_dir: Path, profile: str | None = None) -> list[RunResult]:
-    """Execute `notebooks`, writing executed copies to `output_dir`; results in lesson order.
-
-    Every lesson runs in its own kernel, so they are independent: with 2+ cores the longest one runs beside the
-    others. Those get 1 thread each, and OpenMP threads sleep instead of spinning while they wait, so the two kernels
-    share the cores (measured on 2 cores: 2:46 instead of 3:03 one after the other; 3:00 with spinning threads).
+    Results come back in lesson order. Each kernel computes with one thread and its OpenMP threads sleep instead of
+    spinning while they wait, so N kernels share N cores.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
-    groups = lanes(notebooks, os.cpu_count() or 1)
-    shared = {"OMP_WAIT_POLICY": "PASSIVE"} if len(groups) > 1 else {}
-    envs = [shared] + [{**shared, "OMP_NUM_THREADS": "1"}] * (len(groups) - 1)
-    with tqdm(total=len(notebooks), desc="course", unit="notebook") as bar, ThreadPoolExecutor(len(groups)) as pool:
-        futures = [pool.submit(run_lane, lane, output_dir, profile, env, bar) for lane, env in zip(groups, envs)]
-        results = [result for future in futures for result in future.result()]
+    workers = max(1, min(cores or os.cpu_count() or 1, len(notebooks)))
+    kernel_env = {**QUIET_KERNEL, **(env or {})}
+    with tqdm(total=len(notebooks), desc="course", unit="lesson") as bar, ThreadPoolExecutor(workers) as pool:
+        def run(path):
+            result = run_one(path, output_dir, profile, kernel_env)
+            bar.update(1)
+            return result
+
+        results = list(pool.map(run, longest_first(notebooks)))
     order = {Path(p).name: i for i, p in enumerate(notebooks)}
     return sorted(results, key=lambda r: order[r.notebook])
 
 
 def format_table(results: list[RunResult], wall_seconds: float | None = None) -> str:
-    """A plain-text table of notebook, status and time, and the wall-clock time (less when lessons ran side by side)."""
+    """A plain-text table of notebook, status and time, and the wall-clock time (less than the sum: lessons share cores)."""
     width = max([len(r.notebook) for r in results] + [8])
     lines = [f"{'notebook':<{width}}  status  seconds", "-" * (width + 17)]
     for r in results:
