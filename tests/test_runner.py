@@ -3,7 +3,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib.__main__ import main
-from course_lib.runner import LONGEST_LESSON, clean_metadata, course_notebooks, format_table, lanes, run_course
+from course_lib.tools.runner import DEFAULT_SECONDS, LESSON_SECONDS, clean_metadata, course_notebooks, format_table, longest_first, run_course
 
 
 def _write(path, *sources):
@@ -41,20 +41,22 @@ def test_clean_metadata_drops_widget_state():
     assert "widgets" not in notebook.metadata and notebook.metadata["kernelspec"]["name"] == "python3"
 
 
-def test_lanes_put_the_longest_lesson_beside_the_others():
-    names = [Path(f"{n}.ipynb") for n in ("00_start_here", "05_zero", LONGEST_LESSON, "07_own")]
-    assert lanes(names, cores=2) == [[names[2]], [names[0], names[1], names[3]]]
-    assert lanes(names, cores=1) == [names]
-    assert lanes(names[:2], cores=2) == [names[:2]]  # no long lesson: one lane, in order
+def test_the_longest_lessons_start_first():
+    longest = max(LESSON_SECONDS, key=LESSON_SECONDS.get)
+    shortest = min(LESSON_SECONDS, key=LESSON_SECONDS.get)
+    names = [Path(f"{n}_lesson.ipynb") for n in (shortest, longest, "99")]  # 99: not listed, DEFAULT_SECONDS
+    order = [p.name[:2] for p in longest_first(names)]
+    assert order[0] == longest and order[-1] == (shortest if LESSON_SECONDS[shortest] < DEFAULT_SECONDS else "99")
+    assert sorted(longest_first(names)) == sorted(names)  # the same lessons, only reordered
 
 
-def test_side_by_side_lessons_report_in_order_with_one_thread_beside_the_longest(tmp_path):
+def test_side_by_side_lessons_report_in_order_with_one_passive_thread_each(tmp_path):
     probe = "import os\nprint(os.environ.get('OMP_NUM_THREADS'), os.environ.get('OMP_WAIT_POLICY'))"
-    paths = [_write(tmp_path / f"{name}.ipynb", probe) for name in ("01_first", LONGEST_LESSON, "07_last")]
-    results = run_course(paths, tmp_path / "out", "pocket")
+    longest = max(LESSON_SECONDS, key=LESSON_SECONDS.get)
+    paths = [_write(tmp_path / f"{name}.ipynb", probe) for name in ("01_first", f"{longest}_longest", "09_last")]
+    results = run_course(paths, tmp_path / "out", "pocket", cores=2)
     assert [r.notebook for r in results] == [p.name for p in paths] and all(r.status == "ok" for r in results)
     printed = {p.stem: nbformat.read(tmp_path / "out" / p.name, as_version=4).cells[0].outputs[0]["text"].split()
                for p in paths}
-    assert printed["01_first"] == printed["07_last"] == ["1", "PASSIVE"]
-    assert printed[LONGEST_LESSON][1] == "PASSIVE"
+    assert all(words == ["1", "PASSIVE"] for words in printed.values()), printed
     assert "wall clock" in format_table(results, 12.0)
