@@ -7,18 +7,13 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from transformers import AutoModel, BertConfig, BertModel  # noqa: E402
 
-from course_lib import anatomy  # noqa: E402
-from course_lib.errors import CourseError  # noqa: E402
+from course_lib.lessons import anatomy  # noqa: E402
+from course_lib.core.errors import CourseError  # noqa: E402
 from course_lib.exercises import lesson02  # noqa: E402
-from course_lib.plots import show_heatmaps  # noqa: E402
+from course_lib.core.plots import show_heatmaps  # noqa: E402
 
 TOLERANCE = 1e-5
 SENTENCES = ["A man is playing a guitar.", "Short.", "The stock market fell sharply today, again and again."]
-
-
-@pytest.fixture(scope="module")
-def tokenizer(session):
-    return session.load_tokenizer("encoder")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import torch
 from transformers import AutoModel
 
 import course_lib
-from course_lib.attention import attention_explorer, attention_matrix, get_attentions, plot_attention
+from course_lib.lessons.attention import attention_explorer, attention_matrix, get_attentions, plot_attention
 
 matplotlib.use("Agg")
 

@@ -9,21 +9,15 @@ from transformers import (AutoModel, AutoModelForSequenceClassification, BertCon
                           BertForQuestionAnswering, BertForSequenceClassification)
 
 import course_lib
-from course_lib import (attention, classification_heads, data, freezing, hidden_states, masked_lm, pocket_data, qa,
-                        tokenization, training, zero_shot)
-from course_lib.checkpoints import load_model, load_tokenizer
-from course_lib.device import pick_device
-from course_lib.errors import CacheDirError, CourseError, DataError, DeviceUnavailableError, InputError
-from course_lib.features import HeadOnFeatures
-from course_lib.profiles import choose_profile
+from course_lib.core import data, freezing, pocket_data, tensors, training
+from course_lib.lessons import attention, classification_heads, hidden_states, masked_lm, qa, tokenization, zero_shot
+from course_lib.core.checkpoints import load_model, load_tokenizer
+from course_lib.core.device import pick_device
+from course_lib.core.errors import CacheDirError, CourseError, DataError, DeviceUnavailableError, InputError
+from course_lib.core.profiles import choose_profile
 
 POCKET = choose_profile("pocket")
 CODE_HINT = re.compile(r"[=(`\[{]")  # a fix that shows code: a call, an assignment, a list or a backticked command
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer("encoder", POCKET)
 
 
 def tiny_config(**kwargs) -> BertConfig:
@@ -154,8 +148,18 @@ def test_class_label_columns_and_cached_features_pass_the_checks(tokenizer, tiny
     rows = Dataset.from_dict(GOOD_ROWS).cast_column("label", ClassLabel(names=["neg", "pos"]))
     assert training.evaluate(tiny_classifier, rows, "cpu", tokenizer)["accuracy"] in (0.0, 0.5, 1.0)
     features = Dataset.from_dict({"features": [[0.0] * 4, [1.0] * 4], "label": [0, 1]})
-    head = HeadOnFeatures(torch.nn.Linear(4, 2), num_labels=2)
-    assert training.evaluate(head, features, "cpu")["accuracy"] in (0.0, 0.5, 1.0)
+
+    class HeadOnFeatures(torch.nn.Module):  # a head trained on fixed-size vectors computed once
+        num_labels = 2
+
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 2)
+
+        def forward(self, features):
+            return self.linear(features)
+
+    assert training.evaluate(HeadOnFeatures(), features, "cpu")["accuracy"] in (0.0, 0.5, 1.0)
 
 
 def test_labels_out_of_range_leave_the_model_untouched(tokenizer, tiny_classifier):
@@ -256,7 +260,7 @@ def test_fill_mask_on_a_text_longer_than_the_model_reads(tokenizer, tiny_mlm, ca
 
 
 def test_empty_text_and_a_sequence_over_the_maximum(tokenizer):
-    expect_fix(lambda: tokenization.encode_checked(tokenizer, ""), "non-empty string", "tokenizer('BERT reads text.')")
+    expect_fix(lambda: tokenization.encode_checked(tokenizer, ""), "non-empty string", "text='BERT reads text.'")
     expect_fix(lambda: tokenization.encode_checked(tokenizer, "word " * 600), "truncation=True", "max_length=512")
     assert len(tokenization.encode_checked(tokenizer, "word " * 600, truncation=True, max_length=512)["input_ids"]) == 512
 
@@ -277,9 +281,12 @@ def test_a_number_where_a_text_belongs(tokenizer, tiny_mlm):
     expect_fix(lambda: masked_lm.fill_mask_by_hand(42, tokenizer, tiny_mlm, "cpu"), "str(value)", error=InputError,
                shows="int 42")
     expect_fix(lambda: qa.encode_windows(1889, "Ann wrote it.", tokenizer), "question=", error=InputError, shows="1889")
-    expect_fix(lambda: tokenization.token_table(tokenizer, 3.5), "str(value)", error=InputError, shows="3.5")
     expect_fix(lambda: zero_shot.zero_shot_by_hand(None, tokenizer, 7, ["travel", "food"], "cpu"), "text=",
                error=InputError, shows="int 7")
+
+
+def test_a_number_where_the_tokenizer_views_want_a_text(tokenizer):
+    expect_fix(lambda: tokenization.token_table(tokenizer, 3.5), "str(value)", error=InputError, shows="3.5")
 
 
 def test_a_dict_or_a_string_where_a_list_belongs(tokenizer):
@@ -295,7 +302,7 @@ def test_a_dict_or_a_string_where_a_list_belongs(tokenizer):
 
 
 def test_mismatched_tensors_and_wrong_indexes():
-    expect_fix(lambda: hidden_states.mean_pool(torch.zeros(2, 5, 4), torch.ones(2, 7)), "batch['attention_mask']",
+    expect_fix(lambda: tensors.mean_pool(torch.zeros(2, 5, 4), torch.ones(2, 7)), "batch['attention_mask']",
                error=InputError, shows="(2, 5, 4)")
     expect_fix(lambda: hidden_states.cosine_matrix(torch.zeros(4)), "torch.stack(", error=InputError)
     fake = tuple(torch.rand(1, 2, 3, 3) for _ in range(4))

@@ -4,8 +4,7 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 import course_lib
-from course_lib.classification_heads import (classification_logits_by_hand, fit_linear_probe, head_style, is_multi_label,
-                                             label_probabilities, loss_for, tiny_roberta_classifier)
+from course_lib.lessons.classification_heads import classification_logits_by_hand, fit_linear_probe, head_style, is_multi_label, label_probabilities, loss_for, tiny_roberta_classifier
 
 
 def test_roberta_head_by_hand_equals_the_model():

@@ -1,8 +1,9 @@
 import pytest
 
-from course_lib import data, pocket_data
-from course_lib.errors import CourseError
-from course_lib.profiles import choose_profile
+from course_lib.core import data
+from course_lib.core import pocket_data
+from course_lib.core.errors import CourseError
+from course_lib.core.profiles import choose_profile
 
 
 def test_split_rows_is_deterministic_disjoint_and_sized():
@@ -42,7 +43,7 @@ def test_snli_subset_is_fixed():
 
 def test_snli_follows_the_nli_data_role_of_the_session(monkeypatch):
     import course_lib
-    from course_lib import pocket_data as pocket
+    from course_lib.core import pocket_data as pocket
 
     calls = []
     monkeypatch.setattr(pocket, "read_snli", lambda split: calls.append(split) or [

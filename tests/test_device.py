@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from course_lib.device import available_devices, describe_device, pick_device
-from course_lib.errors import DeviceUnavailableError
+from course_lib.core.device import available_devices, describe_device, pick_device
+from course_lib.core.errors import DeviceUnavailableError
 
 
 def fake_machine(monkeypatch, gpus: int, mps: bool = False) -> None:

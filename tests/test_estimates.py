@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from course_lib import estimates
-from course_lib.profiles import SIZES
+from course_lib.core import estimates
+from course_lib.core.profiles import SIZES
 
 
 def fake_session(profile: str, device: str):
@@ -54,27 +54,35 @@ def test_memory_estimate_matches_the_published_formulas_by_hand():
     assert estimates.training_memory_gb(estimates.ARCHS["bert-base-uncased"], 16, 512) == pytest.approx((states + activations) / 1e9)
 
 
-def test_t4_table_covers_every_lesson_and_fits_a_t4():
+def test_t4_table_has_one_row_per_lesson_notebook():
+    from course_lib.tools.runner import course_notebooks
+
+    assert list(estimates.t4_estimates().index) == [p.name[:2] for p in course_notebooks()]
+
+
+def test_t4_table_fits_a_t4():
     table = estimates.t4_estimates()
-    assert list(table.index) == ["00", "01", "02", "03", "04", "05", "06", "07"]
     memory = table["peak GB (estimate)"].drop("01")  # lesson 01 loads tokenizers only
     assert table.loc["01", "peak GB (estimate)"].startswith("-")
     assert (memory.astype(float) > 0).all() and (memory.astype(float) < estimates.T4_MEMORY_GB).all()
-    six = estimates.lesson06_estimate({**SIZES["full"], "max_length": 256})
-    halved = estimates.lesson06_estimate(SIZES["full"])
-    assert six["T4 minutes (estimate)"].sum() < halved["T4 minutes (estimate)"].sum() / 1.8  # time ~ tokens
+    half = estimates.training_estimate({**SIZES["full"], "max_length": 256}).loc["06", "T4 minutes (estimate)"]
+    full = estimates.training_estimate(SIZES["full"]).loc["06", "T4 minutes (estimate)"]
+    assert half.sum() < full.sum() / 1.8  # lesson 06 runs at max_length: time ~ tokens
 
 
-def test_lesson06_estimate_follows_the_sizes_the_notebook_reads():
-    """The compared modes and the widget train for sizes["compare_epochs"] / sizes["widget_epochs"], in the lesson and here."""
+def test_the_training_estimate_follows_the_sizes_the_lessons_read():
+    """Lesson 07's compared modes and widget train for sizes["compare_epochs"] / sizes["widget_epochs"], in the
+    lesson and here; lesson 06's real run and the Chinese run do not depend on them."""
     import json
 
-    cells = json.loads((Path(__file__).parent.parent / "notebooks" / "06_fine_tuning_modes.ipynb").read_text())["cells"]
+    root = Path(__file__).parent.parent
+    cells = json.loads((root / "notebooks" / "07_fine_tuning_modes.ipynb").read_text())["cells"]
     code = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code += (root / "course_lib" / "lessons" / "studies.py").read_text()  # the stored comparison of the modes
     assert 'sizes["compare_epochs"]' in code and 'sizes["widget_epochs"]' in code
-    minutes = {section: row["T4 minutes (estimate)"] for section, row in
-               estimates.lesson06_estimate(SIZES["full"]).iterrows()}
-    longer = {section: row["T4 minutes (estimate)"] for section, row in
-              estimates.lesson06_estimate({**SIZES["full"], "compare_epochs": 4, "widget_epochs": 6}).iterrows()}
-    changed = [section for section in minutes if longer[section] > minutes[section] * 1.5]
-    assert changed and all("real run" not in s and "Chinese" not in s for s in changed), changed
+    per_section = lambda sizes: estimates.training_estimate(sizes)["T4 minutes (estimate)"].groupby(level=[0, 1]).sum()
+    minutes = per_section(SIZES["full"])
+    longer = per_section({**SIZES["full"], "compare_epochs": 4, "widget_epochs": 6})
+    changed = [key for key in minutes.index if longer[key] > minutes[key] * 1.5]
+    assert changed and all(lesson == "07" for lesson, _ in changed), changed
+    assert all("real run" not in section and "Chinese" not in section for _, section in changed), changed

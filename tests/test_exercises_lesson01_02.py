@@ -5,12 +5,7 @@ from transformers import AutoModel
 
 import course_lib
 from course_lib.exercises import lesson01, lesson02
-from course_lib.hidden_states import mean_pool
-
-
-@pytest.fixture(scope="module")
-def tokenizer(session):
-    return session.load_tokenizer("encoder")
+from course_lib.core.tensors import mean_pool
 
 
 @pytest.fixture(scope="module")

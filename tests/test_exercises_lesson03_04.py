@@ -65,3 +65,42 @@ def test_best_span_cases_are_new_each_seed_but_reproducible():
     a = lesson04.random_span_case(torch.Generator().manual_seed(1))
     b = lesson04.random_span_case(torch.Generator().manual_seed(1))
     assert torch.equal(a["start_logits"], b["start_logits"]) and not a["in_context"][0]
+
+
+def test_wrong_values_get_a_diagnosis_that_does_not_give_the_answer_away(mlm, session, tokenizer):
+    """A wrong answer's message and hint say what is wrong, never the right value (a learner would copy it)."""
+    from course_lib.lessons.qa import encode_windows
+
+    model, mlm_tokenizer = mlm
+    text = f"the acting was {mlm_tokenizer.mask_token}."
+    batch = mlm_tokenizer(text, return_tensors="pt").to(session.device)
+    position = (batch["input_ids"][0] == mlm_tokenizer.mask_token_id).nonzero().item()
+    with torch.no_grad():
+        logits = model(**batch).logits[0]
+    good = mlm_tokenizer.convert_tokens_to_ids("good")
+    truth = logits[position].softmax(-1)[good].item()
+    for wrong, why in [(2 * truth + 0.01, "not the head's probability"), (logits[position, good].item(), "logit"),
+                       (100 * truth, "percentage"), (logits[:, good].softmax(0)[position].item(), "positions")]:
+        result = lesson03.check_word_probability(wrong, text, "good", mlm_tokenizer, model, session.device)
+        assert not result.passed and why in result.message and f"{truth:.4f}" not in str(result)
+    assert lesson03.check_word_probability(truth, text, "good", mlm_tokenizer, model, session.device).passed
+    in_head = lesson03.check_tied_parameter("cls.predictions.decoder.weight", model)
+    assert not in_head.passed and "outside the head" in in_head.hint and "word_embeddings" not in str(in_head)
+
+    question, context = "Where is the tower?", "The tower stands in Paris, beside the river. " * 12
+    windows = encode_windows(question, context, tokenizer, max_length=48, stride=8)
+    positions = [i for i, s in enumerate(windows.sequence_ids(2)) if s == 1]
+    truth_range = (positions[0], positions[-1])
+    off_by_one = lesson04.check_context_range((truth_range[0], truth_range[1] + 1), windows, 2)
+    assert not off_by_one.passed and "inclusive" in off_by_one.hint and str(truth_range) not in str(off_by_one)
+    n = len(windows["input_ids"])
+    for wrong in (1, n + 1):
+        result = lesson04.check_window_count(wrong, question, context, tokenizer, 48, 8)
+        assert not result.passed and f"gives {n} windows" not in str(result)
+    encoding = tokenizer(question, context, return_offsets_mapping=True, return_tensors="pt")
+    first = encoding.sequence_ids(0).index(1)
+    offsets = encoding["offset_mapping"][0]
+    span = context[int(offsets[first + 1][0]):int(offsets[first + 4][1])]
+    for wrong in (span.lower() if span != span.lower() else span.upper(), context[int(offsets[first + 1][0]):int(offsets[first + 4][0])]):
+        result = lesson04.check_answer_text(wrong, encoding, context, first + 1, first + 4)
+        assert not result.passed and repr(span) not in str(result)

@@ -5,7 +5,7 @@ from transformers import AutoModel, AutoModelForSequenceClassification
 
 import course_lib
 from course_lib.exercises import lesson05
-from course_lib.zero_shot import make_hypotheses, nli_logits, scores_from_nli_logits, zero_shot_by_similarity
+from course_lib.lessons.zero_shot import make_hypotheses, nli_logits, scores_from_nli_logits, zero_shot_by_similarity
 
 TEXT, LABELS = "The recipe needs two eggs, flour and a pinch of salt.", ["cooking", "sports", "food"]
 
@@ -47,7 +47,7 @@ def test_similarity_top_label_check(session):
 
 def make_zero_shot(model, tokenizer, device, entailment=None, sort=False, swap_modes=False):
     """A zero-shot function by hand; the keyword arguments plant the classic mistakes."""
-    from course_lib.zero_shot import find_label_id
+    from course_lib.lessons.zero_shot import find_label_id
 
     def zero_shot(text, labels, multi_label=False):
         logits = nli_logits(model, tokenizer, text, make_hypotheses(labels), device)

@@ -1,4 +1,4 @@
-"""`python -m course_lib.finetune` alone and under `accelerate launch` with 2 processes must train the same model.
+"""`python -m course_lib finetune` alone and under `accelerate launch` with 2 processes must train the same model.
 
 Why they can agree closely: the CLI's --batch-size is the global batch, so each of the 2 processes takes 4 rows
 per step and DDP averages the two gradients = the single process's gradient over the same 8 rows (with 32 rows
@@ -20,9 +20,9 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModel
 
-from course_lib.checkpoints import minilm_dir
-from course_lib.errors import InputError
-from course_lib.finetune import note_single_cpu_process, per_process_batch
+from course_lib.core.checkpoints import minilm_dir
+from course_lib.core.errors import InputError
+from course_lib.lessons.finetune import note_single_cpu_process, per_process_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--profile", "pocket", "--rows", "32", "--eval-rows", "24", "--epochs", "1", "--batch-size", "8",
@@ -51,12 +51,12 @@ def run(command: list[str], output: Path) -> dict:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("finetune")
-    single = run([sys.executable, "-m", "course_lib.finetune"], folder / "single")
+    single = run([sys.executable, "-m", "course_lib", "finetune"], folder / "single")
     accelerate = str(Path(sys.executable).with_name("accelerate"))
     # --multi_gpu: torchrun-style processes; without a GPU they train on the CPU over gloo (see finetune.py)
     double = run([accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                   "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-                  "-m", "course_lib.finetune"], folder / "double")
+                  "-m", "course_lib", "finetune"], folder / "double")
     return single, double
 
 

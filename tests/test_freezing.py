@@ -1,31 +1,22 @@
+"""Freezing (course_lib.core.freezing): parameter groups named the same way on any encoder, modes, the report."""
 import pytest
-import torch
 from torch import nn
 
 import course_lib
-from course_lib.freezing import freeze, freeze_report, parameter_groups, trainable_groups
-from course_lib.checkpoints import minilm_dir
-from transformers import AutoTokenizer
-
-from lesson06_fixtures import tiny_bert, tiny_encoder, tiny_roberta
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return AutoTokenizer.from_pretrained(minilm_dir())
+from course_lib.core.freezing import freeze, freeze_report, head_of, parameter_groups, trainable_groups
 
 
 def manual_count(model, prefix, trainable_only=False):
     return sum(p.numel() for n, p in model.named_parameters() if n.startswith(prefix) and (p.requires_grad or not trainable_only))
 
 
-def test_groups_follow_the_model(tokenizer):
-    model = tiny_bert(tokenizer)
+def test_groups_follow_the_model(tiny_bert):
+    model = tiny_bert()
     assert list(parameter_groups(model)) == ["embeddings", "layer.0", "layer.1", "layer.2", "pooler", "head"]
 
 
-def test_report_counts_match_manual_sums(tokenizer):
-    model = tiny_bert(tokenizer)
+def test_report_counts_match_manual_sums(tiny_bert):
+    model = tiny_bert()
     report = freeze(model, "last_k", k=1)
     assert report.loc["embeddings", "total"] == manual_count(model, "bert.embeddings.")
     assert report.loc["layer.1", "total"] == manual_count(model, "bert.encoder.layer.1.")
@@ -37,8 +28,8 @@ def test_report_counts_match_manual_sums(tokenizer):
     assert report.drop("total")["total"].sum() == course_lib.count_parameters(model)
 
 
-def test_modes(tokenizer):
-    model = tiny_bert(tokenizer)
+def test_modes(tiny_bert):
+    model = tiny_bert()
     freeze(model, "head_only")
     assert trainable_groups(model) == ["head"]
     assert course_lib.count_parameters(model, True) == manual_count(model, "classifier.")
@@ -48,8 +39,8 @@ def test_modes(tokenizer):
     assert trainable_groups(model) == ["embeddings", "layer.0", "head"]
 
 
-def test_unknown_name_lists_valid_names(tokenizer):
-    model = tiny_bert(tokenizer)
+def test_unknown_name_lists_valid_names(tiny_bert):
+    model = tiny_bert()
     with pytest.raises(course_lib.CourseError) as error:
         freeze(model, ["layer.9"])
     assert "layer.9" in str(error.value) and "'pooler'" in str(error.value) and "Fix:" in str(error.value)
@@ -59,7 +50,7 @@ def test_unknown_name_lists_valid_names(tokenizer):
         freeze(model, "last_k", k=5)
 
 
-def test_roberta_style_names():
+def test_roberta_style_names(tiny_roberta):
     model = tiny_roberta()
     groups = list(parameter_groups(model))
     assert "pooler" not in groups and groups[-1] == "head" and "layer.2" in groups
@@ -68,14 +59,27 @@ def test_roberta_style_names():
     assert report.loc["layer.0", "trainable"] == 0 and report.loc["layer.2", "trainable"] > 0
 
 
-def test_custom_module_with_encoder_attribute(tokenizer):
+def test_custom_module_with_encoder_attribute(tiny_encoder):
     class ClsHead(nn.Module):
         def __init__(self, encoder):
             super().__init__()
             self.encoder, self.head = encoder, nn.Linear(encoder.config.hidden_size, 2)
 
-    model = ClsHead(tiny_encoder(tokenizer))
+    model = ClsHead(tiny_encoder())
     report = freeze(model, "head_only")
     assert report.loc["head", "trainable"] == 32 * 2 + 2
     assert report.loc["total", "trainable"] == 66
     assert report.loc["layer.0", "total"] == manual_count(model, "encoder.encoder.layer.0.")
+
+
+def test_the_head_is_the_one_module_outside_the_encoder(tiny_bert, tiny_roberta, tiny_encoder):
+    bert, roberta = tiny_bert(), tiny_roberta()
+    assert head_of(bert) is bert.classifier and head_of(roberta) is roberta.classifier
+
+    class TwoHeads(nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder, self.head, self.extra = encoder, nn.Linear(32, 2), nn.Linear(32, 3)
+
+    with pytest.raises(course_lib.CourseError, match="found 2"):
+        head_of(TwoHeads(tiny_encoder()))

@@ -7,8 +7,8 @@ weights are random); a test fails with the error of the first cell that raises. 
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from course_lib import rehearsal
-from course_lib.runner import course_notebooks, execute_notebook
+from course_lib.tools import rehearsal
+from course_lib.tools.runner import course_notebooks, execute_notebook
 
 LESSONS = course_notebooks()
 

@@ -1,10 +1,10 @@
-"""GPU housekeeping (course_lib.gpu) with the CUDA calls faked: synchronize before the clock, peak memory, release."""
+"""GPU housekeeping (course_lib.core.gpu) with the CUDA calls faked: synchronize before the clock, peak memory, release."""
+import pytest
 import torch
-from accelerate import Accelerator
 
-import course_lib.training
-from course_lib import gpu
-from course_lib.training import TrainState
+from course_lib.core import gpu, training
+from course_lib.core.errors import CourseError
+from course_lib.core.training import TrainState, Updater
 
 
 def count_calls(monkeypatch, owner, name: str, result=None) -> list:
@@ -30,17 +30,12 @@ def test_mps_timer_synchronizes_too(monkeypatch):
     assert len(synced) == 1
 
 
-def test_train_reads_its_seconds_through_the_synchronizing_clock(monkeypatch):
+def test_train_reads_its_seconds_through_the_synchronizing_clock(monkeypatch, tokenizer, tiny_bert, word_sentiment):
     devices = []
     real_now = gpu.now
-    monkeypatch.setattr(course_lib.training, "now", lambda device: devices.append(device) or real_now(device))
-    from lesson06_fixtures import tiny_bert, word_sentiment
-    from transformers import AutoTokenizer
-    from course_lib.checkpoints import minilm_dir
-
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    result = course_lib.training.train(tiny_bert(tokenizer), word_sentiment(32), word_sentiment(16, seed=1), tokenizer,
-                                       device="cpu", epochs=2, batch_size=16, plot=False, progress=False)
+    monkeypatch.setattr(training, "now", lambda device: devices.append(device) or real_now(device))
+    result = training.train(tiny_bert(), word_sentiment(32), word_sentiment(16, seed=1), tokenizer,
+                            device="cpu", epochs=2, batch_size=16, plot=False, progress=False)
     assert len(devices) == 4 and result.seconds > 0  # start and end of each of the 2 epochs
 
 
@@ -64,30 +59,32 @@ def test_release_moves_models_off_the_gpu_and_empties_the_cache(monkeypatch):
     assert moved == ["cpu"] and len(emptied) == 1
 
 
-def test_release_lets_a_training_state_drop_optimizer_and_accelerate_references():
-    accelerator = Accelerator(cpu=True)
+def test_release_lets_a_training_state_drop_its_optimizer_and_model():
     model = torch.nn.Linear(2, 2)
     optimizer = torch.optim.AdamW(model.parameters())
-    prepared, optimizer = accelerator.prepare(model, optimizer)
-    state = TrainState(model=prepared, optimizer=optimizer, accelerator=accelerator)
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()  # Adam now holds two moments per weight
+    state = TrainState(updater=Updater(optimizer), model=model)
     gpu.release(state)
-    assert state.optimizer is None and state.accelerator is None and state.model is None
-    assert accelerator._models == [] and accelerator._optimizers == []
+    assert state.updater is None and state.optimizer is None and state.model is None and state.processes is None
     assert next(model.parameters()).device.type == "cpu"
 
 
-def test_a_released_training_result_cannot_be_resumed_and_says_why():
-    import pytest
+def test_release_unwraps_a_distributed_model_before_moving_it(monkeypatch):
+    moved = []
+    inner = torch.nn.Linear(2, 2)
+    monkeypatch.setattr(inner, "to", lambda device: moved.append(device) or inner)
+    wrapped = torch.nn.parallel.DistributedDataParallel.__new__(torch.nn.parallel.DistributedDataParallel)
+    torch.nn.Module.__init__(wrapped)
+    wrapped.module = inner  # a DDP wrapper without a process group: only its .module matters here
+    state = TrainState(updater=Updater(torch.optim.SGD(inner.parameters(), lr=0.1)), model=wrapped, processes=object())
+    gpu.release(state)
+    assert moved == ["cpu"] and state.model is None and state.processes is None
 
-    from course_lib.errors import CourseError
 
-    from lesson06_fixtures import tiny_bert, word_sentiment
-    from transformers import AutoTokenizer
-    from course_lib.checkpoints import minilm_dir
-
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model, data = tiny_bert(tokenizer), word_sentiment(16)
-    result = course_lib.training.train(model, data, data, tokenizer, device="cpu", plot=False, progress=False)
+def test_a_released_training_result_cannot_be_resumed_and_says_why(tokenizer, tiny_bert, word_sentiment):
+    model, data = tiny_bert(), word_sentiment(16)
+    result = training.train(model, data, data, tokenizer, device="cpu", plot=False, progress=False)
     gpu.release(result)
     with pytest.raises(CourseError, match="Fix: start a fresh run"):
-        course_lib.training.train(model, data, data, tokenizer, device="cpu", epochs=2, state=result, plot=False)
+        training.train(model, data, data, tokenizer, device="cpu", epochs=2, state=result, plot=False)

@@ -4,8 +4,8 @@ import torch
 from transformers import AutoModel
 
 import course_lib
-from course_lib.hidden_states import (cls_similarity_by_layer, cosine_matrix, mean_pool, parameter_group,
-                                      parameter_table, token_norms_by_layer)
+from course_lib.lessons.hidden_states import cls_similarity_by_layer, cosine_matrix, parameter_group, parameter_table, token_norms_by_layer
+from course_lib.core.tensors import mean_pool
 
 
 @pytest.fixture(scope="module")

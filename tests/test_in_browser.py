@@ -143,7 +143,7 @@ def widget_text(page, css: str) -> str:
 def test_tokenizer_explorer_reacts_to_typing(browser, lab):
     from transformers import AutoTokenizer
 
-    from course_lib.checkpoints import minilm_dir
+    from course_lib.core.checkpoints import minilm_dir
 
     page = open_and_run_all(browser, lab, "01_tokenization.ipynb")
     word = "Lucario juggles xylophones"
@@ -182,7 +182,7 @@ def run_table(panel) -> list[list[str]]:
 
 
 def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
-    page = open_and_run_all(browser, lab, "06_fine_tuning_modes.ipynb", timeout_s=1500)
+    page = open_and_run_all(browser, lab, "07_fine_tuning_modes.ipynb", timeout_s=1500)
     panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-checkbox")).first
     panel.scroll_into_view_if_needed()
     count = panel.locator(".widget-label", has_text="trainable:").first  # the first label is the menu's "mode"
@@ -199,13 +199,19 @@ def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
     panel.locator("button", has_text="Train").first.click()
     page.wait_for_function("([el, n]) => el.querySelectorAll('table tbody tr').length > n",
                            arg=[panel.element_handle(), runs_before + 1], timeout=300_000)
+    panel.locator("select").first.select_option("lora")  # adapters instead of whole groups: a third run
+    page.wait_for_function("el => el.innerText.includes('adapters')", arg=count.element_handle(), timeout=15_000)
+    panel.locator("button", has_text="Train").first.click()
+    page.wait_for_function("([el, n]) => el.querySelectorAll('table tbody tr').length > n",
+                           arg=[panel.element_handle(), runs_before + 2], timeout=600_000)
     rows = run_table(panel)[runs_before:]
-    assert [row[1] for row in rows] == ["head_only", "custom"], rows
+    assert [row[1] for row in rows] == ["head_only", "custom", "lora"], rows
     trainable = [int(row[3].replace(",", "")) for row in rows]
     assert trainable[0] == 770 and trainable[1] > trainable[0], rows  # two runs, two different freezings
+    assert 770 < trainable[2] < trainable[1], rows  # LoRA: adapters, pooler and head; fewer than a whole layer
     # the live loss plot and the runs plot (drawn just after the table's new row: wait for it)
     page.wait_for_function("el => el.querySelectorAll('img').length >= 2", arg=panel.element_handle(), timeout=30_000)
     page.set_viewport_size({"width": 1400, "height": 2000})  # the whole panel: boxes, loss plot, table, runs plot
     panel.scroll_into_view_if_needed()
-    screenshot(page, "06_freezing_widget.png", panel)
+    screenshot(page, "07_freezing_widget.png", panel)
     page.close()

@@ -4,7 +4,7 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
-from course_lib.plots import LossPlot  # noqa: E402
+from course_lib.core.plots import LossPlot  # noqa: E402
 
 
 def test_legend_sits_outside_the_curves():
@@ -27,7 +27,7 @@ def test_widget_figures_stay_out_of_pyplots_registry(monkeypatch):
     import pandas as pd
     from matplotlib._pylab_helpers import Gcf
 
-    from course_lib.widgets import FreezingWidget
+    from course_lib.lessons.widgets import FreezingWidget
 
     registered = []  # every figure pyplot registers, even one closed again before the function returns
     monkeypatch.setattr(Gcf, "_set_new_active_manager", classmethod(lambda cls, manager: registered.append(manager)))

@@ -4,13 +4,8 @@ import torch
 from transformers import AutoModelForMaskedLM, pipeline
 
 import course_lib
-from course_lib import masked_lm
+from course_lib.lessons import masked_lm
 from course_lib.exercises import lesson03
-
-
-@pytest.fixture(scope="module")
-def tokenizer(session):
-    return session.load_tokenizer("mlm")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Thresholds on what the lessons measure: the lessons print the numbers, these tests judge them.
 
-A lesson hands a measured number to the suite with `course_lib.metrics.record(name, value)`;
+A lesson hands a measured number to the suite with `course_lib.tools.metrics.record(name, value)`;
 `tests/metrics_thresholds/NN.json` maps each name to a rule such as `[">=", 0.85]`. conftest.py runs
 these tests after the notebook that records them (same xdist group), and skips them only when that
 notebook is not part of this pytest run.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import metrics
+from course_lib.tools import metrics
 
 THRESHOLD_DIR = Path(__file__).parent / "metrics_thresholds"
 COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -34,7 +34,7 @@ def check_metric(name: str, rule: list, folder=None) -> float:
     try:
         value = metrics.read(name, folder)["value"]
     except FileNotFoundError:
-        raise AssertionError(f"the lesson ran but never recorded {name!r} (course_lib.metrics.record)") from None
+        raise AssertionError(f"the lesson ran but never recorded {name!r} (course_lib.tools.metrics.record)") from None
     assert COMPARE[comparison](value, bound), f"{name} = {value:.4f}, expected {comparison} {bound}"
     return value
 

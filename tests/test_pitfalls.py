@@ -2,15 +2,10 @@ import pytest
 import torch
 from datasets import Dataset
 from torch import nn
-from transformers import AutoTokenizer
 
 import course_lib
-from course_lib.checkpoints import minilm_dir
-from course_lib.freezing import freeze
-from course_lib.pitfalls import (check_label_mapping, check_labeled, check_logits_not_probabilities,
-                                 check_no_global_model, check_trainable, padding_cost)
-
-from lesson06_fixtures import tiny_bert, tiny_encoder
+from course_lib.core.freezing import freeze
+from course_lib.lessons.pitfalls import check_label_mapping, check_labeled, check_logits_not_probabilities, check_no_global_model, check_trainable, padding_cost
 
 TEXTS = ["I loved this wonderful film", "A boring, awful mess", "Brilliant and moving", "The worst movie, so dull"]
 
@@ -28,9 +23,8 @@ def test_inverted_labels_are_detected():
     assert check_label_mapping(TEXTS, [1, 0, 1, 0]).startswith("OK: 4 of 4")
 
 
-def test_freezing_never_run_is_detected():
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model = tiny_bert(tokenizer)
+def test_freezing_never_run_is_detected(tiny_bert):
+    model = tiny_bert()
     with pytest.raises(course_lib.CourseError, match="freezing cell"):
         check_trainable(model, "head_only")
     freeze(model, "head_only")
@@ -68,17 +62,16 @@ class AttributeHead(nn.Module):
         return self.head(self.encoder(input_ids).last_hidden_state[:, 0])
 
 
-def test_global_model_in_class_is_detected():
+def test_global_model_in_class_is_detected(tiny_encoder):
     global encoder_global
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    encoder_global = tiny_encoder(tokenizer)
+    encoder_global = tiny_encoder()
     with pytest.raises(course_lib.CourseError, match="encoder_global"):
         check_no_global_model(GlobalHead)
     assert check_no_global_model(AttributeHead).startswith("OK")
 
 
 def test_padding_table_counts_positions_for_each_batching():
-    from course_lib.pitfalls import padding_table
+    from course_lib.lessons.pitfalls import padding_table
 
     lengths = [5, 600, 7, 9] * 40  # one long review in every four rows, like imdb's long tail
     table = padding_table(lengths, batch_size=4, max_length=512)

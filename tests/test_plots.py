@@ -4,7 +4,7 @@ matplotlib.use("Agg")
 
 import torch  # noqa: E402
 
-from course_lib.plots import LossPlot, show_heatmaps  # noqa: E402
+from course_lib.core.plots import LossPlot, show_heatmaps  # noqa: E402
 
 
 class FakeOutput:

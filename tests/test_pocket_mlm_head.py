@@ -7,17 +7,12 @@ import torch
 from transformers import AutoModelForMaskedLM
 
 import course_lib
-from course_lib import masked_lm
-from course_lib.checkpoints import HEADS_DIR, head_metadata
+from course_lib.lessons import masked_lm
+from course_lib.core.checkpoints import HEADS_DIR, head_metadata
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_pocket_mlm_head.py"
 HEAD = HEADS_DIR / "mlm_head.safetensors"
 needs_head = pytest.mark.skipif(not HEAD.exists(), reason="no trained pocket MLM head is committed")
-
-
-@pytest.fixture(scope="module")
-def tokenizer(session):
-    return session.load_tokenizer("mlm")
 
 
 @needs_head
@@ -68,7 +63,7 @@ def test_training_data_and_masking_are_seeded_and_disjoint(tokenizer):
     spec = importlib.util.spec_from_file_location("train_pocket_mlm_head", SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    model = AutoModelForMaskedLM.from_pretrained(course_lib.checkpoints.minilm_dir())
+    model = AutoModelForMaskedLM.from_pretrained(course_lib.core.checkpoints.minilm_dir())
     runs = [script.cache_masked_features(model, tokenizer, small["train"][:40], seed=0, batch_size=20) for _ in range(2)]
     assert torch.equal(runs[0][1], runs[1][1]) and torch.allclose(runs[0][0], runs[1][0])
     features, labels = runs[0]

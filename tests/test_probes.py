@@ -2,21 +2,16 @@
 import pytest
 import torch
 from datasets import Dataset
-from transformers import AutoModel
 
-from course_lib import probes
-from course_lib.errors import CourseError
-from course_lib.hidden_states import mean_pool
-
-
-@pytest.fixture(scope="module")
-def tokenizer(session):
-    return session.load_tokenizer("encoder")
+from course_lib.lessons import probes
+from course_lib.core.errors import CourseError
+from course_lib.core.tensors import mean_pool
 
 
 @pytest.fixture(scope="module")
-def model(session):
-    return session.load_model("encoder", AutoModel).eval()
+def model(tiny_encoder):
+    """A random 3-layer BERT encoder with a pooler: the probes' plumbing needs no pretrained weights."""
+    return tiny_encoder().eval()
 
 
 def test_one_pass_gives_the_three_features_exactly(model, tokenizer):
@@ -59,8 +54,12 @@ def test_standardize_uses_train_statistics_only():
     assert torch.allclose(scaled_train.mean(0), torch.zeros(1)) and scaled_test.item() == pytest.approx(99 / 2 ** 0.5, rel=1e-4)
 
 
-def test_majority_baseline():
-    assert probes.majority_accuracy(torch.tensor([1, 1, 0]), torch.tensor([1, 0, 0, 0])) == 0.25
+def test_the_baseline_row_guesses_the_training_majority(model, tokenizer):
+    """The majority class is read from the rows the probes trained on, not from the test rows."""
+    train_rows = Dataset.from_dict({"text": [f"review number {i}" for i in range(12)], "label": [0] * 8 + [1] * 4})
+    test_rows = Dataset.from_dict({"text": [f"another review {i}" for i in range(8)], "label": [0] * 2 + [1] * 6})
+    table = probes.compare_features(model, tokenizer, train_rows, test_rows, "cpu", seeds=(0, 1), steps=2)
+    assert table.loc[probes.BASELINE, "mean"] == pytest.approx(2 / 8)  # 'always 0', the training majority: 2 of 8
 
 
 def test_compare_features_table_on_real_rows(model, tokenizer, session):
@@ -83,8 +82,17 @@ def test_bad_inputs_get_course_errors(model, tokenizer):
         probes.compare_features(model, tokenizer, rows.filter(lambda r: r["label"] == 1).select([0, 1, 0, 1]), rows, "cpu")
 
 
-def test_conclusions_only_beyond_the_spread():
+def test_conclusions_follow_the_one_rule_of_core_stats():
+    """compare_two reads the table through course_lib.core.stats: test-set noise on n_test rows and the seed spread."""
     import pandas as pd
-    table = pd.DataFrame({"mean": [0.70, 0.62, 0.63], "std": [0.02, 0.01, 0.02]}, index=["m", "c", "p"])
-    assert probes.compare_two(table, "c", "m").startswith("m beats c by 8.0%")
-    assert probes.compare_two(table, "c", "p").startswith("c vs p: no measurable difference")
+    runs = pd.DataFrame([{"feature": f, "seed": s, "accuracy": a} for f, accs in
+                         {"m": (0.80, 0.81, 0.79), "c": (0.62, 0.63, 0.61), "p": (0.63, 0.62, 0.64)}.items()
+                         for s, a in enumerate(accs)])
+    table = runs.groupby("feature", sort=False)["accuracy"].agg(["mean", "std"])
+    table.loc[probes.BASELINE] = [0.5, 0.0]
+    table.attrs.update(runs=runs, n_test=1000)
+    assert probes.compare_two(table, "c", "m").startswith("m beats c by 18.0 points")
+    assert probes.compare_two(table, "c", "p").startswith("c vs p: no measurable difference at this size")
+    assert "beats majority class" in probes.compare_two(table, probes.BASELINE, "c")
+    table.attrs["n_test"] = 20  # the same means on 20 test rows: test-set noise swallows the gap
+    assert "no measurable difference" in probes.compare_two(table, "m", "c")

@@ -1,9 +1,9 @@
 """Published reference outputs: every entry names its source, covers a full-profile role, and is shown as published."""
 import pytest
 
-from course_lib import published as pub
-from course_lib.errors import CourseError
-from course_lib.profiles import checkpoint_for
+from course_lib.lessons import published as pub
+from course_lib.core.errors import CourseError
+from course_lib.core.profiles import checkpoint_for
 
 
 @pytest.mark.parametrize("role", ["mlm", "qa", "nli", "classifier"])

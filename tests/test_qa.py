@@ -4,16 +4,11 @@ import torch
 from transformers import AutoModel, AutoModelForQuestionAnswering
 
 import course_lib
-from course_lib import qa
+from course_lib.lessons import qa
 from course_lib.exercises import lesson04
 
 QUESTION = "When was the tower completed?"
 CONTEXT = "The Eiffel Tower was completed in 1889. It stands in Paris and is 330 metres tall."
-
-
-@pytest.fixture(scope="module")
-def tokenizer(session):
-    return session.load_tokenizer("qa")
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +29,17 @@ def test_best_span_respects_order_and_length():
     assert qa.best_span(start, end, outside, max_answer_len=5)[0] != 3
 
 
-def test_hand_span_equals_transformers_decoder_in_every_window(model, tokenizer, session):
+def test_hand_span_equals_the_brute_force_span_in_every_window(model, tokenizer, session):
     long_context = " ".join([CONTEXT] * 12)
     encoding = qa.encode_windows(QUESTION, long_context, tokenizer, max_length=96, stride=24)
     assert len(encoding["input_ids"]) > 3
     start_logits, end_logits = qa.span_logits(model, encoding, session.device)
     for window in range(len(start_logits)):
         mine = qa.decode_window(start_logits[window], end_logits[window], encoding, window, tokenizer, long_context, 15)
-        ref = qa.reference_span(start_logits, end_logits, encoding, window, tokenizer, 15)
+        ref = qa.brute_force_span(start_logits, end_logits, encoding, window, tokenizer, 15)
         assert (mine["token_start"], mine["token_end"]) == ref[:2] and mine["score"] == pytest.approx(ref[2], rel=1e-4)
     best = qa.answer_by_hand(QUESTION, long_context, tokenizer, model, session.device, max_length=96, stride=24)
-    ref_scores = [qa.reference_span(start_logits, end_logits, encoding, w, tokenizer)[2] for w in range(len(start_logits))]
+    ref_scores = [qa.brute_force_span(start_logits, end_logits, encoding, w, tokenizer)[2] for w in range(len(start_logits))]
     assert best["score"] == pytest.approx(max(ref_scores), rel=1e-4)
 
 
@@ -115,3 +110,20 @@ def test_templated_items_and_span_training(session, tokenizer):
     assert losses[-1] < 0.5 * losses[0]
     assert all(torch.equal(a, b) for a, b in zip(before, student.base_model.parameters()))  # encoder frozen
     assert qa.exact_match(student, tokenizer, items, session.device) > 0.5  # it fits what it saw
+
+
+def test_brute_force_span_visits_only_legal_spans_and_can_disagree_with_a_wrong_decoder():
+    """The reference is the definition, written out: it must catch a decoder that takes two argmaxes."""
+    from types import SimpleNamespace
+
+    class Encoding(dict):
+        def sequence_ids(self, window):
+            return [None, 0, None, 1, 1, 1, 1, None]
+
+    encoding = Encoding(input_ids=torch.tensor([[101, 7, 102, 8, 9, 10, 11, 102]]))
+    tokenizer = SimpleNamespace(cls_token_id=101)
+    start = torch.tensor([[0.0, 9.0, 0.0, 0.0, 0.0, 0.0, 5.0, 0.0]])  # best start: the question (illegal), then 6
+    end = torch.tensor([[0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 1.0, 0.0]])    # best end: 3, before the best legal start
+    s, e, score = qa.brute_force_span(start, end, encoding, 0, tokenizer, max_answer_len=3)
+    assert 3 <= s <= e <= 6 and e - s < 3 and (s, e) == (6, 6)
+    assert (int(start[0, 3:7].argmax()) + 3, int(end[0, 3:7].argmax()) + 3) == (6, 3)  # two argmaxes: end before start

@@ -9,11 +9,13 @@ from datasets import ClassLabel, Features, Value, load_dataset
 from transformers import (AutoConfig, AutoModel, AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
                           AutoTokenizer)
 
-from course_lib import data, rehearsal, zero_shot
+from course_lib.core import data
+from course_lib.tools import rehearsal
+from course_lib.lessons import zero_shot
 from course_lib.__main__ import main
-from course_lib.checkpoints import load_model
-from course_lib.errors import CheckpointUnavailableError, CourseError, DataError
-from course_lib.profiles import REGISTRY, choose_profile
+from course_lib.core.checkpoints import load_model
+from course_lib.core.errors import CheckpointUnavailableError, CourseError, DataError
+from course_lib.core.profiles import REGISTRY, choose_profile
 
 FULL = choose_profile("full")
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import course_lib
-from course_lib.errors import ProfileError
+from course_lib.core.errors import ProfileError
 
 
 def test_setup_reports_versions_profile_device(capsys):
@@ -33,15 +33,14 @@ def hub_flags(monkeypatch):
     import datasets
     import huggingface_hub.constants as hub_constants
 
-    from course_lib import session as session_module
+    from course_lib.core import hub
 
-    saved = hub_constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE, dict(session_module._SET_OFFLINE)
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", hub_constants.HF_HUB_OFFLINE)  # restored afterwards
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", datasets.config.HF_HUB_OFFLINE)
+    monkeypatch.setattr(hub, "_SET_BY_US", {"offline": False})  # course_lib's own record: nothing set by it yet
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    session_module._SET_OFFLINE["by_us"] = False
     yield hub_constants, datasets.config
-    hub_constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE = saved[:2]
-    session_module._SET_OFFLINE.update(saved[2])
 
 
 def test_switching_pocket_then_full_goes_online_again(hub_flags):
@@ -69,9 +68,9 @@ def test_switching_keeps_the_users_own_offline_setting(hub_flags, monkeypatch):
 
 
 def test_banner_says_why_auto_chose_pocket_without_gpu(hub_flags, monkeypatch, capsys):
-    from course_lib import profiles
+    from course_lib.core import hub, profiles
 
-    monkeypatch.setattr(profiles, "hub_is_reachable", lambda timeout=0: True)
+    monkeypatch.setattr(hub, "reachable", lambda timeout=0: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     session = course_lib.setup(profile="auto", device="cpu")

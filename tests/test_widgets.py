@@ -1,19 +1,16 @@
+"""The freezing widget (lesson 07): ticks change what trains, each press trains once and adds a run."""
 import torch
-from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from course_lib.checkpoints import minilm_dir
-from course_lib.widgets import FreezingWidget
-
-from lesson06_fixtures import TINY, tiny_bert, word_sentiment
+from course_lib.core.plots import panel
+from course_lib.lessons.widgets import FreezingWidget
 
 
 def trainable(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def test_checkboxes_update_the_count_and_the_model():
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model = tiny_bert(tokenizer)
+def test_checkboxes_update_the_count_and_the_model(tiny_bert):
+    model = tiny_bert()
     widget = FreezingWidget(model)
     assert f"{trainable(model):,} of" in widget.count.value  # all trainable at first
     for box in widget.checkboxes.values():
@@ -28,9 +25,8 @@ def test_checkboxes_update_the_count_and_the_model():
     assert widget.mode.value == "custom" and widget.checkboxes["layer.1"].value
 
 
-def test_button_runs_a_short_training():
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model, data = tiny_bert(tokenizer), word_sentiment(32)
+def test_button_runs_a_short_training(tokenizer, tiny_bert, word_sentiment):
+    model, data = tiny_bert(), word_sentiment(32)
     widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=1, batch_size=16, lr=1e-2, progress=False)
     widget.mode.value = "head_only"
     embeddings_before = model.bert.embeddings.word_embeddings.weight.clone()
@@ -40,9 +36,8 @@ def test_button_runs_a_short_training():
     assert list(widget.caches) == [3]  # head only: the whole 3-layer encoder ran once, into the cache
 
 
-def test_every_press_adds_a_run_and_different_freezing_gives_different_rows():
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model, data = tiny_bert(tokenizer), word_sentiment(32)
+def test_every_press_adds_a_run_and_different_freezing_gives_different_rows(tokenizer, tiny_bert, word_sentiment):
+    model, data = tiny_bert(), word_sentiment(32)
     widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=1, batch_size=16, lr=1e-2, progress=False)
     widget.mode.value = "head_only"
     widget.button.click()
@@ -58,9 +53,8 @@ def test_every_press_adds_a_run_and_different_freezing_gives_different_rows():
     assert [text.get_text().split(" (")[0] for text in figure.axes[0].texts] == ["1: head_only", "2: last_k"]
 
 
-def test_ticking_the_embeddings_trains_on_tokens():
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model, data = tiny_bert(tokenizer), word_sentiment(32)
+def test_ticking_the_embeddings_trains_on_tokens(tokenizer, tiny_bert, word_sentiment):
+    model, data = tiny_bert(), word_sentiment(32)
     widget = FreezingWidget(model, data, data, tokenizer, device="cpu", max_length=32, epochs=1, batch_size=16, lr=1e-3,
                             progress=False)
     widget.mode.value = "full"
@@ -70,19 +64,14 @@ def test_ticking_the_embeddings_trains_on_tokens():
     assert not torch.equal(model.bert.embeddings.word_embeddings.weight, embeddings_before)
 
 
-def test_stored_form_is_readable_text_not_a_widget_repr():
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    widget = FreezingWidget(tiny_bert(tokenizer))
-    from course_lib.notebook_tools import panel
+def test_stored_form_is_readable_text_not_a_widget_repr(tiny_bert):
+    widget = FreezingWidget(tiny_bert())
     assert "VBox" not in repr(panel([widget.count], "[freezing widget]")) and "<b>" not in widget.count.value
 
 
-def test_the_same_ticks_give_the_same_run():
+def test_the_same_ticks_give_the_same_run(tokenizer, tiny_bert, word_sentiment):
     """A press is reproducible: the widget seeds dropout itself, whatever ran in the notebook before it."""
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, num_labels=2, **{**TINY, "hidden_dropout_prob": 0.1})
-    model, data = BertForSequenceClassification(config), word_sentiment(32)  # with dropout, as real checkpoints have
+    model, data = tiny_bert(hidden_dropout_prob=0.1), word_sentiment(32)  # with dropout, as real checkpoints have
     widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=2, batch_size=8, lr=1e-2, progress=False)
     widget.mode.value = "last_k"
     runs = []

@@ -6,8 +6,7 @@ import torch
 from transformers import AutoModel, AutoModelForSequenceClassification, pipeline
 
 import course_lib
-from course_lib.zero_shot import (embed_sentences, find_label_id, make_hypotheses, mean_pool, scores_from_nli_logits,
-                                  similarity_scores, zero_shot_by_hand, zero_shot_by_similarity, zero_shot_scores)
+from course_lib.lessons.zero_shot import embed_sentences, find_label_id, make_hypotheses, mean_pool, scores_from_nli_logits, similarity_scores, zero_shot_by_hand, zero_shot_by_similarity, zero_shot_scores
 
 TEXT = "one day I will see the world"
 LABELS = ["travel", "cooking", "dancing", "exploration"]

@@ -1,8 +1,8 @@
 """Checks for lesson 05 (zero-shot and classification heads): each recomputes the truth."""
 import torch
 
-from . import not_answered, report
-from ..zero_shot import DEFAULT_TEMPLATE, make_hypotheses, nli_logits, scores_from_nli_logits, zero_shot_by_similarity
+from . import Exercise, not_answered, report
+from ..lessons.zero_shot import DEFAULT_TEMPLATE, make_hypotheses, nli_logits, scores_from_nli_logits, zero_shot_by_similarity
 
 
 def _as_floats(answer) -> torch.Tensor | None:
@@ -34,7 +34,7 @@ def check_multi_label_scores(answer, model, tokenizer, text, candidate_labels, d
 def check_multi_label_loss(answer, logits, targets):
     """Exercise 2: the multi-label loss by hand, equal to BCEWithLogitsLoss(logits, targets)."""
     if answer is None:
-        return not_answered("answer", "mean over every (example, label) of -[y·log σ(z) + (1-y)·log(1-σ(z))].")
+        return not_answered("`bce_loss`", "each (comment, emotion) cell is its own yes/no question.")
     truth = torch.nn.BCEWithLogitsLoss()(logits, targets.float()).item()
     got = _as_floats(answer)
     if got is None or got.numel() != 1:
@@ -45,20 +45,21 @@ def check_multi_label_loss(answer, logits, targets):
     if abs(got.item() - wrong_ce) < 1e-4:
         return report(False, "that is CrossEntropyLoss: a softmax makes the labels compete, but here several can be true.",
                       "use a sigmoid per label (binary cross-entropy), not a softmax across labels.")
-    return report(False, f"{got.item():.4f} is not the multi-label loss.", "use torch.sigmoid(logits), the 0/1 targets and a mean over all entries.")
+    return report(False, f"{got.item():.4f} is not the multi-label loss.",
+                  "a sigmoid per cell, the binary cross-entropy of each cell, then the mean over every cell.")
 
 
 def check_similarity_top_label(answer, encoder, tokenizer, text, candidate_labels, device, template=DEFAULT_TEMPLATE):
     """Exercise 3: the label whose filled-in template has the highest cosine similarity with `text`."""
     if answer is None:
-        return not_answered("answer", "embed the text and each 'This example is {label}.' with mean pooling, then compare cosines.")
+        return not_answered("`closest_label`", "compare sentence vectors by their cosine similarity.")
     result = zero_shot_by_similarity(encoder, tokenizer, text, candidate_labels, device, template)
     if answer == result["labels"][0]:
         return report(True, f"{answer!r} (cosine {result['scores'][0]:.3f}; runner-up {result['labels'][1]!r} {result['scores'][1]:.3f}).")
     if answer not in candidate_labels:
         return report(False, f"{answer!r} is not one of the candidate labels.", f"return one of {candidate_labels}.")
     return report(False, f"{answer!r} is not the most similar label.",
-                  "normalise the mean-pooled vectors (unit length) and take the label with the largest dot product.")
+                  "compare the text's vector with the vector of each filled-in template, not with the bare label.")
 
 
 ZERO_SHOT_CASES = (  # unseen by the learner
@@ -95,7 +96,7 @@ def zero_shot_problem(got, logits, config, multi_label: bool, labels) -> tuple[s
 def check_zero_shot_function(my_zero_shot, model, tokenizer, device):
     """Exercise: my_zero_shot(text, labels, multi_label) equals the zero-shot scores, on texts the learner has not seen."""
     if my_zero_shot is None:
-        return not_answered("`my_zero_shot`", "def my_zero_shot(text, labels, multi_label=False): ... return one score per label.")
+        return not_answered("`my_zero_shot`", "one NLI pair per label, then the entailment scores.")
     for text, labels in ZERO_SHOT_CASES:
         logits = nli_logits(model, tokenizer, text, make_hypotheses(labels), device)
         for multi_label in (False, True):
@@ -110,3 +111,50 @@ def check_zero_shot_function(my_zero_shot, model, tokenizer, device):
             if problem:
                 return report(False, f"for {text!r}: {problem[0]}", problem[1])
     return report(True, f"my_zero_shot matches the model on {len(ZERO_SHOT_CASES)} new texts, single- and multi-label.")
+
+
+ex1 = Exercise(
+    "05", "ex1", "my_zero_shot", check_zero_shot_function,
+    hints=("Zero-shot asks the NLI model, once per label, whether the text entails 'This example is {label}.'. The "
+           "scores come from the entailment logits (single-label) or from entailment against contradiction "
+           "(multi-label).",
+           "Encode [text] * len(labels) with the hypotheses as one padded batch and run nli_model. Single-label: "
+           "softmax of the entailment column across the labels. Multi-label: per row, softmax over [contradiction, "
+           "entailment], keep the entailment part. Read both ids with find_label_id(nli_model.config, ...).",
+           "logits[:, entailment].softmax(dim=0).tolist(), or logits[:, [contradiction, entailment]].softmax(dim=-1)[:, 1].tolist()"),
+    solution_code='''
+def my_zero_shot(text, labels, multi_label=False):
+    """One score per label, in the order of `labels`."""
+    pairs = nli_tokenizer([text] * len(labels), [f"This example is {label}." for label in labels],
+                          padding=True, truncation="only_first", return_tensors="pt").to(session.device)
+    with torch.no_grad():
+        logits = nli_model(**pairs).logits.float().cpu()
+    entailment, contradiction = find_label_id(nli_model.config, "entail"), find_label_id(nli_model.config, "contradict")
+    if multi_label:
+        return logits[:, [contradiction, entailment]].softmax(dim=-1)[:, 1].tolist()
+    return logits[:, entailment].softmax(dim=0).tolist()
+''')
+
+ex2 = Exercise(
+    "05", "ex2", "bce_loss", check_multi_label_loss,
+    hints=("Multi-label: every (comment, emotion) cell is its own yes/no question, scored by a sigmoid. The loss is "
+           "the binary cross-entropy of each cell, averaged over all cells.",
+           "p = torch.sigmoid(logits_ex2); each cell's loss is -(y·log p + (1 - y)·log(1 - p)) with y from targets_ex2; "
+           "then the mean over the whole matrix, as one Python number.",
+           "bce_loss = (-(targets_ex2 * torch.log(p) + (1 - targets_ex2) * torch.log(1 - p))).mean().item()"),
+    solution_code='''
+p = torch.sigmoid(logits_ex2)
+bce_loss = (-(targets_ex2 * torch.log(p) + (1 - targets_ex2) * torch.log(1 - p))).mean().item()
+''')
+
+ex3 = Exercise(
+    "05", "ex3", "closest_label", check_similarity_top_label,
+    hints=("Embed the text and each filled-in template ('This example is {label}.') as mean-pooled vectors of "
+           "length 1: their dot product is the cosine. The label whose sentence is closest wins.",
+           "embed_sentences(encoder, encoder_tokenizer, [text_ex3] + hypotheses, session.device) returns those "
+           "vectors, one row per sentence; compare rows 1, 2, ... with row 0 and take the largest.",
+           "closest_label = labels_ex3[(vectors[1:] @ vectors[0]).argmax().item()]"),
+    solution_code='''
+vectors = embed_sentences(encoder, encoder_tokenizer, [text_ex3] + [f"This example is {l}." for l in labels_ex3], session.device)
+closest_label = labels_ex3[(vectors[1:] @ vectors[0]).argmax().item()]
+''')

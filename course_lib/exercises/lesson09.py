@@ -1,7 +1,7 @@
-"""Checks for lesson 07 (use your own model). Each runs the learner's function on inputs the lesson never showed."""
+"""Checks for lesson 09 (use your own model). Each runs the learner's function on inputs the lesson never showed."""
 import torch
 
-from . import not_answered, report
+from . import Exercise, not_answered, report
 
 # Label columns the lesson never showed: the first label seen is not the first in alphabetical order.
 UNSEEN_LABELS = [
@@ -29,7 +29,7 @@ def _call(function, argument):
 def check_encode_labels(encode_labels):
     """Exercise 1: `encode_labels(labels)` returns (ids, names): names sorted alphabetically, ids index into names."""
     if encode_labels is None:
-        return not_answered("encode_labels", "def encode_labels(labels): ... return ids, names")
+        return not_answered("encode_labels", "each distinct label once, sorted: its position is its id.")
     for labels in UNSEEN_LABELS:
         names = sorted(set(labels))
         truth = ([names.index(label) for label in labels], names)
@@ -62,7 +62,7 @@ def label_names_by_model(model, tokenizer, texts, device) -> list[str]:
 def check_predict_names(predict_names, model, tokenizer, device):
     """Exercise 2: `predict_names(texts)` returns one readable label name per text, as the model predicts it."""
     if predict_names is None:
-        return not_answered("predict_names", "def predict_names(texts): ... use the pipeline and keep each result's 'label'.")
+        return not_answered("predict_names", "the pipeline already turns logits into label names.")
     truth = label_names_by_model(model, tokenizer, UNSEEN_SENTENCES, device)
     got, error = _call(predict_names, list(UNSEEN_SENTENCES))
     if error:
@@ -85,7 +85,7 @@ def check_predict_names(predict_names, model, tokenizer, device):
 def check_fp16_megabytes(answer, model):
     """Exercise 3: how many MB (10^6 bytes) the weights take in float16."""
     if answer is None:
-        return not_answered("answer", "count the parameters, times the bytes per parameter, divided by 10**6.")
+        return not_answered("`fp16_megabytes`", "the parameters, times the bytes per parameter, in megabytes.")
     parameters = sum(p.numel() for p in model.parameters())
     truth, fp32 = parameters * 2 / 1e6, parameters * 4 / 1e6
     answer = float(answer)
@@ -96,4 +96,38 @@ def check_fp16_megabytes(answer, model):
     if abs(answer - truth * 1e6) <= 0.01 * truth * 1e6:
         return report(False, "that is bytes, not megabytes.", "divide by 10**6.")
     return report(False, f"{answer:.1f} MB is not the float16 size of this model.",
-                  "sum(p.numel() for p in model.parameters()) * 2 / 1e6")
+                  "count every parameter of the model, then bytes per number in float16, then megabytes (10**6 bytes).")
+
+
+ex1 = Exercise(
+    "09", "ex1", "encode_labels", check_encode_labels,
+    hints=("ClassLabel keeps each distinct label once, in alphabetical order; a row's id is the position of its "
+           "label in that list.",
+           "names = sorted(set(labels)); then, for every row, names.index(label). Return the pair (ids, names).",
+           "names = sorted(set(labels)); return [names.index(label) for label in labels], names"),
+    solution_code='''
+def encode_labels(labels):
+    names = sorted(set(labels))
+    return [names.index(label) for label in labels], names
+''')
+
+ex2 = Exercise(
+    "09", "ex2", "predict_names", check_predict_names,
+    hints=("The pipeline from section 5 already does the tokenizing, the softmax and the id2label look-up: each "
+           "result names its label.",
+           "classifier(texts) returns one dict per text, {'label': ..., 'score': ...}; keep the 'label' of each.",
+           "return [prediction['label'] for prediction in classifier(texts)]"),
+    solution_code='''
+def predict_names(texts):
+    return [prediction["label"] for prediction in classifier(texts)]
+''')
+
+ex3 = Exercise(
+    "09", "ex3", "fp16_megabytes", check_fp16_megabytes,
+    hints=("The size of the weights is the number of parameters times the bytes of one number; float16 stores each "
+           "number in 2 bytes, float32 in 4. A megabyte here is 10**6 bytes.",
+           "course_lib.count_parameters(model) counts every parameter; multiply by 2 and divide by 10**6.",
+           "fp16_megabytes = course_lib.count_parameters(model) * 2 / 1e6"),
+    solution_code='''
+fp16_megabytes = course_lib.count_parameters(model) * 2 / 1e6
+''')

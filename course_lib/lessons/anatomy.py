@@ -9,12 +9,8 @@ import math
 import pandas as pd
 import torch
 
-from .errors import InputError
-
-
-def additive_mask(attention_mask: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
-    """[batch, seq] 1/0 mask -> [batch, 1, 1, seq]: 0 for real keys, the lowest float for [PAD] keys."""
-    return (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+from ..core.errors import InputError
+from ..core.tensors import additive_mask
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:

@@ -1,8 +1,8 @@
 """Attention weights: get them safely, pick one layer and head, plot it, explore it with sliders."""
 from numbers import Integral
 
-from .errors import CourseError
-from .plots import figure_png, show_heatmaps
+from ..core.errors import CourseError
+from ..core.plots import figure_png, show_heatmaps
 
 EAGER_FIX = ("load the model with attn_implementation='eager', e.g. session.load_model('encoder', AutoModel, "
              "attn_implementation='eager'), and call it with output_attentions=True")
@@ -17,7 +17,7 @@ def get_attentions(outputs, model=None):
         implementation = getattr(getattr(model, "config", None), "_attn_implementation", None)
         used = f" (this model uses attn_implementation={implementation!r})" if implementation else ""
         raise CourseError(
-            f"The model returned no attention weights{used}: fused SDPA/flash attention never builds the attention matrix.",
+            f"The model returned no attention weights{used}: fused SDPA/flash attention hands back only softmax(QKᵀ/√d)V, never the attention weights.",
             EAGER_FIX + ".",
         )
     return attentions
@@ -62,7 +62,7 @@ def attention_explorer(attentions, tokens: list[str], layer: int = 0, head: int 
     """
     import ipywidgets as widgets
 
-    from .notebook_tools import panel
+    from ..core.plots import panel
 
     check_layer_head(attentions, layer, head)
     layer_slider = widgets.IntSlider(value=layer, min=0, max=len(attentions) - 1, description="layer")

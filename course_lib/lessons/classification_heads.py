@@ -1,15 +1,16 @@
 """Sequence-classification heads taken apart: BERT's pooler + linear vs RoBERTa's dense-tanh-out_proj.
 
 BERT:    logits = classifier(dropout(pooler(h)))          pooler(h) = tanh(dense(h[:, 0]))
-RoBERTa: logits = out_proj(dropout(tanh(dense(dropout(h[:, 0])))))   (no pooler; the head holds the dense layer)
+RoBERTa: logits = out_proj(dropout(tanh(dense(dropout(h[:, 0])))))   (RobertaModel has a pooler, but
+         RobertaForSequenceClassification builds its encoder with add_pooling_layer=False: its head holds the dense layer)
 Single-label heads turn logits into probabilities with a softmax, multi-label heads with a sigmoid per label.
 """
 import torch
 from transformers import RobertaConfig, RobertaForSequenceClassification
 
-from .errors import InputError
-from .fitting import optimize
-from .validation import check_positive
+from ..core.errors import InputError
+from ..core.training import fit
+from ..core.validation import check_positive
 
 MULTI_LABEL = "multi_label_classification"
 
@@ -59,8 +60,8 @@ def fit_linear_probe(features: torch.Tensor, labels, num_labels: int, steps: int
     check_positive(steps, "steps", 100)
     torch.manual_seed(seed)
     probe = torch.nn.Linear(features.shape[1], num_labels)
-    optimize(probe.parameters(), lambda _: torch.nn.functional.cross_entropy(probe(features), labels),  # raw logits
-             range(steps), lr=lr, weight_decay=1e-3)
+    fit(probe.parameters(), lambda _: torch.nn.functional.cross_entropy(probe(features), labels),  # raw logits
+        range(steps), lr=lr, weight_decay=1e-3, optimizer=torch.optim.Adam)
     return probe.eval()
 
 

@@ -1,8 +1,8 @@
 """Fine-tune the course's encoder on sentiment from the command line, on one device or several.
 
-    python -m course_lib.finetune --profile pocket --mode full --rows 2000 --epochs 1 --output runs/pocket
-    accelerate launch --num_processes 2 -m course_lib.finetune --profile full --output runs/two_gpus
-    accelerate launch --multi_gpu --num_processes 2 -m course_lib.finetune --profile pocket --rows 64 --output runs/cpu2
+    python -m course_lib finetune --profile pocket --mode full --rows 2000 --epochs 1 --output runs/pocket
+    accelerate launch --num_processes 2 -m course_lib finetune --profile full --output runs/two_gpus
+    accelerate launch --multi_gpu --num_processes 2 -m course_lib finetune --profile pocket --rows 64 --output runs/cpu2
 
 The last line runs 2 processes on a machine without a GPU (they train on the CPU). `accelerate launch --cpu
 --num_processes 2` starts several CPU processes only through MPI (`mpirun`); without MPI it runs one process,
@@ -10,7 +10,7 @@ and this command says so.
 
 Every size defaults to the profile's sizes (`python -m course_lib profiles` lists them). `--batch-size` is the
 global batch: with N processes each takes batch/N rows per step, so 1 GPU and 2 GPUs train the same schedule.
-It is the same `course_lib.training.train` the lessons call: under `accelerate launch` each process trains on its
+It is the same `course_lib.core.training.train` the lessons call: under `accelerate launch` each process trains on its
 shard of the batches (gradients are averaged), evaluation gathers every process's rows, and only the main
 process writes the best weights and `result.json` to --output.
 """
@@ -19,18 +19,17 @@ import json
 import os
 from pathlib import Path
 
-from .errors import InputError
-
-MODES = ("full", "last_k", "head_only")
+from ..core.errors import InputError
+from ..core.freezing import MODES
 NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "classifier_dropout": 0.0}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; sizes left out come from the profile."""
-    parser = argparse.ArgumentParser(prog="python -m course_lib.finetune", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_lib finetune", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=["pocket", "full", "auto"], default=None, help="default: $COURSE_PROFILE or auto")
-    parser.add_argument("--mode", choices=MODES, default="full", help="what trains (course_lib.freezing.freeze)")
+    parser.add_argument("--mode", choices=MODES, default="full", help="what trains (course_lib.core.freezing.freeze)")
     parser.add_argument("--k", type=int, default=2, help="layers that train in --mode last_k")
     parser.add_argument("--rows", type=int, default=None, help="training rows (default: the profile's train size)")
     parser.add_argument("--eval-rows", type=int, default=None, help="validation rows (default: the profile's)")
@@ -66,7 +65,7 @@ def note_single_cpu_process(processes) -> None:
     if processes.num_processes == 1 and launched_for_many and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true":
         print("Note: `accelerate launch --cpu` starts several processes only through MPI (mpirun), so this is ONE "
               "process. For N processes on this machine's CPU run: accelerate launch --multi_gpu --num_processes N "
-              "-m course_lib.finetune ... (without a GPU they train on the CPU).")
+              "-m course_lib finetune ... (without a GPU they train on the CPU).")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -75,8 +74,9 @@ def main(argv: list[str] | None = None) -> dict:
     from transformers import AutoModelForSequenceClassification, set_seed
 
     import course_lib
-    from .freezing import freeze
-    from .training import evaluate_on_processes, train
+    from ..core.batches import tokenize
+    from ..core.freezing import freeze
+    from ..core.training import scores_on, train, unwrapped
 
     args = parse_args(argv)
     processes = PartialState(cpu=wants_cpu())  # under `accelerate launch`: this process's rank, device and count
@@ -99,13 +99,15 @@ def main(argv: list[str] | None = None) -> dict:
     result = train(model, train_rows, eval_data, tokenizer, device=session.device, epochs=epochs, lr=args.lr,
                    batch_size=per_process_batch(batch_size, processes.num_processes), max_length=max_length,
                    seed=args.seed, plot=False, progress=processes.is_main_process)
-    final = evaluate_on_processes(result, eval_data, tokenizer, batch_size * 2 // processes.num_processes, max_length)
+    final = scores_on(result.model, tokenize(eval_data, tokenizer, max_length), tokenizer, session.device,
+                      batch_size * 2 // processes.num_processes, result.processes)
+    final.pop("correct", None)
     summary = {"profile": session.profile.name, "mode": args.mode, "processes": processes.num_processes,
                "global_batch_size": batch_size, "rows": len(train_rows), "epochs": epochs, "max_length": max_length,
                "steps": result.step, "history": result.history, "eval": final, "seconds": result.seconds}
     if processes.is_main_process:  # one copy of the best weights, written once
         args.output.mkdir(parents=True, exist_ok=True)
-        result.accelerator.unwrap_model(result.model).save_pretrained(args.output)
+        unwrapped(result).save_pretrained(args.output)
         tokenizer.save_pretrained(args.output)
         (args.output / "result.json").write_text(json.dumps(summary, indent=2))
         print(f"{args.mode} fine-tuning on {len(train_rows)} rows x {epochs} epoch(s), {processes.num_processes} "

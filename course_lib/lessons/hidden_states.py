@@ -1,32 +1,13 @@
-"""Lesson 02 helpers: pooling, cosine similarity, parameter groups and per-layer statistics of hidden states."""
+"""Lesson 02 helpers: cosine similarity, parameter groups and per-layer statistics of hidden states.
+
+Mask-aware mean pooling lives in course_lib.core.tensors (the engine and the cached layers use it too)."""
 import re
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .errors import InputError
-
-
-def mean_pool(last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average the token vectors of each sentence, ignoring [PAD] positions: [batch, seq, hidden] -> [batch, hidden]."""
-    check_hidden_and_mask(last_hidden_state, attention_mask)
-    mask = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
-    return (last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-
-
-def check_hidden_and_mask(last_hidden_state, attention_mask) -> None:
-    """Raise an InputError unless the hidden states are [batch, seq, hidden] and the mask [batch, seq] of the same batch."""
-    for name, value, dims in (("last_hidden_state", last_hidden_state, 3), ("attention_mask", attention_mask, 2)):
-        if not isinstance(value, torch.Tensor) or value.dim() != dims:
-            raise InputError(f"{name} must be a {dims}-D tensor, but got {type(value).__name__} "
-                             f"{tuple(getattr(value, 'shape', ()))}.",
-                             "pass outputs.last_hidden_state and batch['attention_mask'] from the same batch "
-                             "(tokenizer(..., return_tensors='pt')).")
-    if tuple(last_hidden_state.shape[:2]) != tuple(attention_mask.shape):
-        raise InputError(f"last_hidden_state is {tuple(last_hidden_state.shape)} but attention_mask is "
-                         f"{tuple(attention_mask.shape)}: they come from different batches.",
-                         "pass the attention_mask of the batch the model just ran on: batch['attention_mask'].")
+from ..core.errors import InputError
 
 
 def cosine_matrix(vectors: torch.Tensor) -> torch.Tensor:

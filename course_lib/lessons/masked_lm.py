@@ -8,9 +8,10 @@ import random
 
 import torch
 
-from . import pocket_data
-from .errors import CourseError, InputError
-from .validation import check_positive, check_text, check_texts, model_input_limit, note
+from ..core import pocket_data
+from ..core.errors import CourseError, InputError
+from ..core.stats import measured
+from ..core.validation import check_positive, check_text, check_texts, model_input_limit, note
 
 
 def mask_positions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
@@ -28,9 +29,15 @@ def mask_positions(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
     return positions
 
 
-def mlm_logits_by_hand(model, batch) -> torch.Tensor:
-    """Embeddings + encoder, then the MLM head's transform and decoder; equals model(**batch).logits."""
+def mlm_logits_by_hand(model, batch, where: torch.Tensor | None = None) -> torch.Tensor:
+    """Embeddings + encoder, then the MLM head's transform and decoder; equals model(**batch).logits.
+
+    With `where` (a bool mask of the batch's positions) the head runs only there, [positions, vocab]: the same rows
+    as model(**batch).logits[where], without the vocabulary-wide decoder at every other position.
+    """
     hidden = model.base_model(**batch).last_hidden_state  # lesson 02 takes this step apart
+    if where is not None:
+        hidden = hidden[where]
     if hasattr(model, "cls"):  # BERT: cls.predictions = transform (dense, GELU, LayerNorm) + decoder
         return model.get_output_embeddings()(model.cls.predictions.transform(hidden))
     return model.lm_head(hidden)  # RoBERTa-style heads keep dense, GELU, layer_norm and decoder in lm_head
@@ -149,10 +156,10 @@ def masked_token_accuracy(model, tokenizer, sentences: list[str], device, seed: 
     sentences = check_texts(sentences, "sentences")
     hits1 = hits5 = total = 0
     for batch, labels in masked_batches(tokenizer, sentences, seed):
-        with torch.no_grad():
-            logits = model(**batch.to(device)).logits
         where = labels != -100
-        top5 = logits[where.to(device)].topk(5, dim=-1).indices.cpu()
+        with torch.no_grad():  # the head only at the masked positions: the same logits, a fraction of the work
+            logits = mlm_logits_by_hand(model, batch.to(device), where.to(device))
+        top5 = logits.topk(5, dim=-1).indices.cpu()
         hits1 += (top5[:, 0] == labels[where]).sum().item()
         hits5 += (top5 == labels[where][:, None]).any(dim=-1).sum().item()
         total += where.sum().item()
@@ -175,3 +182,21 @@ def frequency_baseline(tokenizer, sentences: list[str], frequent_ids: list[int],
     guesses = torch.tensor(frequent_ids[:5])
     return {"top1": (labels == guesses[0]).float().mean().item(),
             "top5": torch.isin(labels, guesses).float().mean().item(), "masked_tokens": len(labels)}
+
+
+def heldout_comparison(heads: dict, tokenizer, sentences: list[str], device, frequent_ids: list[int],
+                       seeds=(0, 1, 2)) -> dict[str, list]:
+    """Top-1 and top-5 accuracy of each head in `heads` ({name: model}) and of always guessing `frequent_ids`,
+    over several masking draws (one per seed) of the same sentences: {"top1": [Measured, ...], "top5": [...]}.
+
+    Which tokens get masked is random, so one draw is one sample: every draw masks 15% of the tokens afresh, and
+    `course_lib.core.stats` reads the spread over draws together with the test-set noise of one draw's tokens.
+    """
+    if len(seeds) < 3:
+        raise InputError(f"seeds={tuple(seeds)}: a spread needs at least 3 masking draws.", "pass seeds=(0, 1, 2).")
+    scores = {name: [masked_token_accuracy(model, tokenizer, sentences, device, seed) for seed in seeds]
+              for name, model in heads.items()}
+    guess = "always " + " ".join(tokenizer.convert_ids_to_tokens(list(frequent_ids[:5])))
+    scores[guess] = [frequency_baseline(tokenizer, sentences, frequent_ids, seed) for seed in seeds]
+    rows = min(run["masked_tokens"] for runs in scores.values() for run in runs)  # the smallest draw: conservative
+    return {k: [measured(name, [run[k] for run in runs], rows) for name, runs in scores.items()] for k in ("top1", "top5")}

@@ -1,6 +1,6 @@
 """Bring your own data: read a labeled CSV/TSV file into a 🤗 Dataset, train on it, save and measure the model.
 
-`read_labeled_file` returns a `Dataset` with the two columns `course_lib.training.train` reads, `text` and
+`read_labeled_file` returns a `Dataset` with the two columns `course_lib.train` reads, `text` and
 `label` (a `ClassLabel`, so every label id has a readable name). Everything that usually goes wrong with a
 file someone made by hand stops with a `CourseError` that names the problem and the fix: a missing file, the
 wrong delimiter, a missing column, empty cells, numeric labels that are not 0..k-1, a single class. String
@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-from .errors import CourseError
+from ..core.errors import CourseError
 
 DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 MAX_SHOWN = 5  # row numbers listed in an error message
 SAMPLE_NAME = "my_reviews.csv"
-SAMPLE_IN_REPO = Path(__file__).resolve().parent.parent / "notebooks" / "data" / SAMPLE_NAME
+SAMPLE_IN_REPO = Path(__file__).resolve().parents[2] / "notebooks" / "data" / SAMPLE_NAME
 SAMPLE_ROWS, SAMPLE_SEED, SAMPLE_MAX_WORDS = 400, 7, 40
 # What a pocket checkpoint is on the Hugging Face Hub, for a model card's `base_model`.
 HUB_IDS = {"pocket/minilm-l6": "sentence-transformers/all-MiniLM-L6-v2"}
@@ -164,14 +164,6 @@ def label_config(dataset: Dataset) -> dict:
     return {"num_labels": len(names), "id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
 
 
-def majority_accuracy(labels) -> float:
-    """Accuracy of always predicting the most common label: the baseline a classifier must beat."""
-    labels = list(labels)
-    if not labels:
-        raise CourseError("There are no labels to count.", "pass a non-empty list of labels.")
-    return max(labels.count(v) for v in set(labels)) / len(labels)
-
-
 def folder_files(folder) -> pd.DataFrame:
     """The files in a saved model folder and their sizes in MB (1 MB = 10^6 bytes), largest first."""
     files = [p for p in Path(folder).rglob("*") if p.is_file()]
@@ -198,7 +190,7 @@ def three_way_split(dataset: Dataset, test: float = 0.2, validation: float = 0.1
 
 def sample_rows(rows: int = SAMPLE_ROWS, seed: int = SAMPLE_SEED) -> list[dict]:
     """Movie-review sentences (VADER snippets, Hutto & Gilbert 2014) labeled "positive"/"negative" by their mean rating."""
-    from .pocket_data import read_movie_snippets
+    from ..core.pocket_data import read_movie_snippets
 
     snippets = [r for r in read_movie_snippets() if r["score"] != 0 and len(r["text"].split()) <= SAMPLE_MAX_WORDS]
     chosen = random.Random(seed).sample(snippets, rows)
@@ -206,7 +198,7 @@ def sample_rows(rows: int = SAMPLE_ROWS, seed: int = SAMPLE_SEED) -> list[dict]:
 
 
 def write_sample_file(path, rows: int = SAMPLE_ROWS, seed: int = SAMPLE_SEED) -> Path:
-    """Write the sample CSV (columns `review`, `sentiment`) that lesson 07 trains on; return its path."""
+    """Write the sample CSV (columns `review`, `sentiment`) that lesson 09 trains on; return its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as file:
@@ -241,7 +233,7 @@ pipeline_tag: text-classification
 |---|---|---|
 | {rows["test"]} | {accuracy:.1%} | {baseline:.1%} |
 
-Trained with BERT Workbench, lesson 07. A few hundred rows make a small, noisy test: expect the accuracy
+Trained with BERT Workbench, lesson 09. A few hundred rows make a small, noisy test: expect the accuracy
 on your own texts to differ.
 
 ```python

@@ -5,9 +5,10 @@ import re
 import torch
 from torch import nn
 
-from .checkpoints import count_parameters
-from .errors import CourseError
-from .freezing import groups_for_mode, trainable_groups
+from ..core.batches import LengthGroupedSampler
+from ..core.checkpoints import count_parameters
+from ..core.errors import CourseError
+from ..core.freezing import groups_for_mode, trainable_groups
 
 POSITIVE_WORDS = {"great", "love", "loved", "wonderful", "excellent", "brilliant", "superb", "delightful", "best",
                   "masterpiece", "enjoyed", "beautiful", "moving", "fantastic", "charming", "perfect"}
@@ -55,7 +56,7 @@ def check_trainable(model: nn.Module, mode="head_only", k: int = 2) -> str:
         trainable = count_parameters(model, trainable_only=True)
         raise CourseError(f"Mode {mode!r} should train {expected}, but {actual} are trainable ({trainable:,} parameters). "
                           "Was the freezing cell run?",
-                          f"run course_lib.freezing.freeze(model, {mode!r}) before training.")
+                          f"run course_lib.core.freezing.freeze(model, {mode!r}) before training.")
     return f"OK: only {actual} are trainable, as {mode!r} intends."
 
 
@@ -70,8 +71,8 @@ def check_labeled(dataset, name: str = "this split") -> str:
 
 
 def padding_cost(lengths, batch_size: int = 32, pad_to: int | None = 512) -> dict:
-    """Token positions computed when padding to `pad_to` (or to each sorted batch's longest row if None)."""
-    lengths = sorted(lengths) if pad_to is None else list(lengths)
+    """Token positions computed for rows in this order, batched: each padded to `pad_to`, or to its longest row if None."""
+    lengths = list(lengths)
     batches = [lengths[i:i + batch_size] for i in range(0, len(lengths), batch_size)]
     computed = sum(len(b) * (pad_to or max(b)) for b in batches)
     real = sum(lengths)
@@ -93,17 +94,15 @@ def check_no_global_model(module_class) -> str:
 def padding_table(lengths, batch_size: int, max_length: int, seed: int = 0):
     """Token positions computed for three ways of batching the same rows (lengths already truncated to max_length)."""
     import pandas as pd
-    from transformers.trainer_pt_utils import LengthGroupedSampler
 
     lengths = [min(n, max_length) for n in lengths]
-    grouped = list(LengthGroupedSampler(batch_size, lengths=lengths, generator=torch.Generator().manual_seed(seed)))
+    grouped = list(LengthGroupedSampler(lengths, batch_size, torch.Generator().manual_seed(seed)))
     ways = {f"pad every row to {max_length}": (lengths, max_length),
             "dynamic, file order": (lengths, None),
             "dynamic, length-grouped (as train() does)": ([lengths[i] for i in grouped], None)}
     rows = {}
     for name, (ordered, pad_to) in ways.items():
-        batches = [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
-        computed = sum(len(b) * (pad_to or max(b)) for b in batches)
-        rows[name] = {"computed positions": computed, "real tokens": sum(ordered),
-                      "padding share": round(1 - sum(ordered) / computed, 3)}
+        cost = padding_cost(ordered, batch_size, pad_to)
+        rows[name] = {"computed positions": cost["computed_tokens"], "real tokens": cost["real_tokens"],
+                      "padding share": round(cost["wasted_fraction"], 3)}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -1,16 +1,17 @@
 """Which sentence vector carries the label? A fair linear-probe comparison of [CLS], pooler and mean pooling.
 
 One forward pass per batch gives all three candidate vectors; a linear probe is then trained on each,
-with the same rows, the same budget and several seeds, so that differences can be read against the spread.
-Lessons 02, 05 and 06 refer to this experiment.
+with the same rows, the same budget and several seeds; `compare_two` reads a difference through the one rule of
+`course_lib.core.stats` (test-set noise and seed spread). Lesson 02 runs this experiment.
 """
 import pandas as pd
 import torch
 
 from .classification_heads import fit_linear_probe
-from .errors import InputError
-from .hidden_states import mean_pool
-from .training import by_length
+from ..core.errors import InputError
+from ..core.stats import Measured, compare, majority, measured
+from ..core.batches import by_length
+from ..core.tensors import mean_pool
 
 FEATURES = ("[CLS] raw", "pooler_output", "mean pooling")
 BASELINE = "majority class"
@@ -57,11 +58,6 @@ def seeded_subset(n_rows: int, n_train: int, seed: int) -> torch.Tensor:
     return torch.randperm(n_rows, generator=torch.Generator().manual_seed(seed))[:n_train]
 
 
-def majority_accuracy(train_y: torch.Tensor, test_y: torch.Tensor) -> float:
-    """Test accuracy of always predicting the commonest train label (the bar every feature must clear)."""
-    return (test_y == torch.mode(train_y).values).float().mean().item()
-
-
 def check_rows(rows, name: str) -> torch.Tensor:
     """Rows need `text` and integer `label` columns and at least 2 labels; return the labels as a tensor."""
     if not hasattr(rows, "__getitem__") or any(c not in getattr(rows, "column_names", rows) for c in ("text", "label")):
@@ -102,7 +98,7 @@ def compare_features(model, tokenizer, train_rows, test_rows, device, seeds=(0, 
     test_x = encode_features(model, tokenizer, list(test_rows["text"]), **encode)
     runs = run_probes(train_x, train_y, test_x, test_y, seeds, n_train, steps, lr)
     table = runs.groupby("feature", sort=False)["accuracy"].agg(["mean", "std", "min", "max"])
-    table.loc[BASELINE] = [majority_accuracy(train_y, test_y), 0.0, float("nan"), float("nan")]
+    table.loc[BASELINE] = [majority(test_y.tolist(), train_y.tolist()).mean, 0.0, float("nan"), float("nan")]
     table.attrs.update(runs=runs, n_train=n_train, n_test=len(test_y), seeds=tuple(seeds))
     return table
 
@@ -121,11 +117,17 @@ def plot_comparison(table: pd.DataFrame, title: str = "linear probe on frozen se
     return fig
 
 
+def measured_feature(table: pd.DataFrame, name: str) -> Measured:
+    """One row of `compare_features`' table as a `stats.Measured`: every seed's accuracy on the n_test rows
+    (the majority class: one number, no seed involved)."""
+    rows = int(table.attrs["n_test"])
+    if name == BASELINE:
+        return Measured(name, (float(table.loc[name, "mean"]),), rows, seeded=False)
+    runs = table.attrs["runs"]
+    return measured(name, runs.loc[runs["feature"] == name, "accuracy"].tolist(), rows)
+
+
 def compare_two(table: pd.DataFrame, a: str, b: str) -> str:
-    """One sentence: does `a` beat `b` by more than their spread (sum of the two stds), or is there no measurable difference?"""
-    gap = table.loc[a, "mean"] - table.loc[b, "mean"]
-    spread = table.loc[a, "std"] + table.loc[b, "std"]
-    if abs(gap) <= spread:
-        return f"{a} vs {b}: no measurable difference ({gap:+.1%}, within the spread of ±{spread:.1%})."
-    better, worse = (a, b) if gap > 0 else (b, a)
-    return f"{better} beats {worse} by {abs(gap):.1%}, more than the spread of ±{spread:.1%}."
+    """One sentence, by the one rule (`course_lib.core.stats.compare`): does `a` differ from `b` by more than
+    test-set noise and seed spread allow, or is there no measurable difference at this size?"""
+    return str(compare(measured_feature(table, a), measured_feature(table, b)))

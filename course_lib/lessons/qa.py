@@ -1,18 +1,19 @@
 """The QA span head: start/end logits -> the best answer span -> characters of the context.
 
-transformers 5 removed the "question-answering" pipeline; lesson 04 builds it by hand and checks the
-span and score against `select_starts_ends`, the span decoder the pipeline used (still shipped with the
-document-question-answering pipeline).
+transformers 5 removed the "question-answering" pipeline; lesson 04 builds it by hand (`best_span`: one matrix
+of P(start)·P(end), masked to the legal band) and proves the span and score equal to `brute_force_span`, which
+scores every legal (start, end) pair one by one in plain Python.
 """
+import math
 from numbers import Integral
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .errors import CourseError, InputError
-from .fitting import optimize
-from .validation import check_positive, check_text, fit_max_length
+from ..core.errors import CourseError, InputError
+from ..core.training import fit
+from ..core.validation import check_positive, check_text, fit_max_length
 
 QA_FIX = "load the model with AutoModelForQuestionAnswering, e.g. session.load_model('qa', AutoModelForQuestionAnswering)."
 
@@ -121,16 +122,30 @@ def answer_by_hand(question: str, context: str, tokenizer, model, device, max_an
     return best
 
 
-def reference_span(start_logits, end_logits, encoding, window: int, tokenizer, max_answer_len: int = 15):
-    """(start, end, score) from transformers' own span decoder, `select_starts_ends`, for one window."""
-    from transformers.pipelines.document_question_answering import select_starts_ends
+def brute_force_span(start_logits, end_logits, encoding, window: int, tokenizer, max_answer_len: int = 15):
+    """(start, end, score) of one window the slow, obvious way: every legal (i, j) scored one by one.
 
-    p_mask = np.array([s != 1 for s in encoding.sequence_ids(window)], dtype=int)
-    p_mask[(encoding["input_ids"][window] == tokenizer.cls_token_id).numpy()] = 0
-    starts, ends, scores, _ = select_starts_ends(
-        start_logits[window].numpy()[None], end_logits[window].numpy()[None], p_mask[None],
-        encoding["attention_mask"][window].numpy()[None], max_answer_len=max_answer_len)
-    return int(starts[0]), int(ends[0]), float(scores[0])
+    Shares no code with `best_span`: the probabilities are the softmax over the context tokens and [CLS] written
+    out with math.exp, and two plain loops visit every pair with both ends in the context, i <= j and
+    j - i < max_answer_len. A tie keeps the first pair met (smallest i, then smallest j), as an argmax does.
+    """
+    sequence_ids = encoding.sequence_ids(window)
+    context = [k for k, s in enumerate(sequence_ids) if s == 1]
+    allowed = context + [cls_index(encoding, window, tokenizer)]
+
+    def probabilities(logits) -> dict[int, float]:
+        values = [float(v) for v in logits[window]]
+        top = max(values[k] for k in allowed)
+        total = sum(math.exp(values[k] - top) for k in allowed)
+        return {k: math.exp(values[k] - top) / total for k in allowed}
+
+    p_start, p_end = probabilities(start_logits), probabilities(end_logits)
+    best = None
+    for i in context:
+        for j in context:
+            if i <= j < i + max_answer_len and (best is None or p_start[i] * p_end[j] > best[2]):
+                best = (i, j, p_start[i] * p_end[j])
+    return best
 
 
 def plot_start_end(tokens: list[str], start_logits, end_logits, span: tuple[int, int] | None = None, title: str = ""):
@@ -217,7 +232,7 @@ def train_span_head(model, tokenizer, items: list[dict], device, epochs: int = 1
     with torch.no_grad():
         hidden = model.base_model(**inputs).last_hidden_state
     torch.manual_seed(seed)
-    return optimize(model.qa_outputs.parameters(),
+    return fit(model.qa_outputs.parameters(),
                     lambda _: span_loss(*model.qa_outputs(hidden).unbind(dim=-1), inputs["attention_mask"], targets),
                     range(epochs), lr=lr)
 
@@ -236,3 +251,25 @@ def exact_match(model, tokenizer, items: list[dict], device) -> float:
     """Share of items whose predicted answer is exactly the expected text."""
     predictions = predicted_answers(model, tokenizer, items, device)
     return sum(p == i["answer"] for p, i in zip(predictions, items)) / len(items)
+
+
+def published_line(kind: str) -> str:
+    """One line beside an untrained result: what the full profile's trained SQuAD 2.0 head is published to do.
+
+    kind "answer": exact match on the dev questions that have an answer; "no answer": how often it answers nothing
+    where nothing is the right answer; "all": the whole dev set. Numbers are read from `published`, never retyped.
+    """
+    from .published import ROBERTA_SQUAD2_DEV_BREAKDOWN as card
+
+    rows = {row[0].split(" (")[0]: row for row in card.rows}
+    lines = {
+        "answer": "gets the exact answer (exact match) on {:.1f}% of the {:,} SQuAD 2.0 dev questions that have one "
+                  "(F1 {:.1f})".format(rows["with an answer"][2], rows["with an answer"][1], rows["with an answer"][3]),
+        "no answer": "answers nothing, as it should, on {:.1f}% of the {:,} SQuAD 2.0 dev questions without an answer"
+                     .format(rows["without an answer"][2], rows["without an answer"][1]),
+        "all": "scores {:.1f} exact match and {:.1f} F1 on all {:,} SQuAD 2.0 dev questions"
+               .format(rows["all"][2], rows["all"][3], rows["all"][1]),
+    }
+    if kind not in lines:
+        raise InputError(f"kind={kind!r} is not one of {sorted(lines)}.", "pass kind='answer', 'no answer' or 'all'.")
+    return f"PUBLISHED, a trained head: {card.checkpoint} {lines[kind]} (its model card)."

@@ -3,29 +3,17 @@ import html
 
 import pandas as pd
 
-from .errors import CourseError, InputError
-from .validation import check_texts
+from ..core import validation
+from ..core.errors import CourseError, InputError
 
 
 def check_text(text, name: str = "text") -> None:
-    """Raise a CourseError if `text` (a string or a list of strings) is empty or blank."""
-    if text is None or isinstance(text, (int, float, dict)):
-        raise InputError(f"The {name} must be a string (or a list of strings), but got {type(text).__name__} {text!r:.60}.",
-                         f"pass a string, e.g. tokenizer('BERT reads text.') (str(value) turns a number into text).")
-    texts = [text] if isinstance(text, str) else list(text)
-    if not texts:
-        raise InputError(f"The {name} is an empty list: there is nothing to tokenize.",
-                         f"pass at least one non-empty string as {name}, e.g. ['BERT reads text.'].")
-    for i, item in enumerate(texts):
-        if not isinstance(item, str):
-            raise InputError(f"The {name} (item {i} of the list) is {type(item).__name__} {item!r:.60}, not a string.",
-                             f"pass strings only, e.g. [str(x) for x in {name}].")
-        if not item.strip():
-            where = "" if isinstance(text, str) else f" (item {i} of the list)"
-            raise CourseError(
-                f"The {name}{where} is empty ({item!r}): the tokenizer would return only the special tokens [CLS] [SEP].",
-                f"pass a non-empty string as {name}, e.g. tokenizer('BERT reads text.').",
-            )
+    """Raise an InputError unless `text` is a non-empty string or a non-empty list of them (course_lib.core.validation)."""
+    example = "'BERT reads text.'"
+    if isinstance(text, (list, tuple)):
+        validation.check_texts(text, name, "['BERT reads text.']")
+    else:  # one text: a number or None gets "must be a string", with str(value) as the fix
+        validation.check_text(text, name, example)
 
 
 def token_lengths(tokenizer, text, text_pair=None) -> list[int]:
@@ -80,7 +68,7 @@ def tokenizer_explorer(tokenizer, text: str = "Pikachu visited Kathmandu.", text
     """
     import ipywidgets as widgets
 
-    from .notebook_tools import panel
+    from ..core.plots import panel
 
     text_box = widgets.Text(value=text, description="text", continuous_update=True, layout=widgets.Layout(width="600px"))
     pair_box = widgets.Text(value=text_pair, description="text pair", placeholder="(optional second segment)",
@@ -127,6 +115,6 @@ def special_tokens_table(tokenizer) -> pd.DataFrame:
 
 def word_pieces(tokenizer, words: list[str]) -> pd.DataFrame:
     """How each word splits into WordPiece pieces."""
-    words = check_texts(words, "words", "['playing', 'Kathmandu']")
+    words = validation.check_texts(words, "words", "['playing', 'Kathmandu']")
     rows = [{"word": w, "pieces": " ".join(tokenizer.tokenize(w)), "n_pieces": len(tokenizer.tokenize(w))} for w in words]
     return pd.DataFrame(rows)

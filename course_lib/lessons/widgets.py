@@ -1,8 +1,8 @@
 """A freezing widget: tick the groups to train, watch the trainable count, press Train, compare the runs.
 
 Frozen layers below the lowest ticked layer are never re-run: their output is cached once (per split
-point) and the ticked top trains on it (`course_lib.cached_layers`), so a run takes seconds. Only a
-ticked `embeddings` group needs the whole encoder every step (then `course_lib.training.train` runs).
+point) and the ticked top trains on it (`course_lib.core.cached`), so a run takes seconds. Only a
+ticked `embeddings` group needs the whole encoder every step. Both run the same engine, `train()`.
 Every run adds a row to a table and a point to a plot: mode, trainable parameters, seconds, accuracy.
 """
 import copy
@@ -10,17 +10,16 @@ import time
 
 import ipywidgets as widgets
 import pandas as pd
-import torch
 from IPython.display import display
 
-from .cached_layers import TopLayers, cache_hidden_states, train_top
-from .freezing import MODES, freeze, freeze_report, groups_for_mode, num_layers, parameter_groups
-from .notebook_tools import panel
-from .plots import FigurePNG, LossPlot, new_figure
-from .training import train
+from ..core.cached import TopLayers, cache_hidden_states
+from ..core.freezing import MODES, freeze, freeze_report, groups_for_mode, num_layers, parameter_groups
+from ..core.plots import FigurePNG, LossPlot, new_figure, panel
+from ..core.checkpoints import count_parameters
+from ..core.training import train
+from .modes import LORA_RANK, add_lora
 
-TOP_KWARGS = ("epochs", "lr", "batch_size", "warmup", "weight_decay", "seed", "progress")
-
+LORA = "lora"  # the mode menu's LoRA choice
 
 def lowest_trained_layer(groups: list[str], n_layers: int) -> int:
     """Where the trained top starts: 0 if the embeddings train, else the lowest ticked layer (n if none)."""
@@ -50,7 +49,7 @@ class FreezingWidget:
         groups = parameter_groups(model)
         self.checkboxes = {g: widgets.Checkbox(value=any(p.requires_grad for p in ps), description=g, indent=False)
                            for g, ps in groups.items()}
-        self.mode = widgets.Dropdown(options=["custom", *MODES], value="custom", description="mode")
+        self.mode = widgets.Dropdown(options=["custom", *MODES, LORA], value="custom", description="mode")
         self.count = widgets.Label()
         self.button = widgets.Button(description="Train (short run)", button_style="primary",
                                      disabled=train_data is None)
@@ -65,12 +64,28 @@ class FreezingWidget:
         """The groups whose checkbox is ticked."""
         return [g for g, box in self.checkboxes.items() if box.value]
 
+    def lora(self) -> bool:
+        """True when the LoRA mode is picked: adapters on every layer instead of ticked groups."""
+        return self.mode.value == LORA
+
+    def lora_model(self):
+        """A copy of the (reset) model with LoRA adapters (course_lib.lessons.modes.add_lora)."""
+        return add_lora(copy.deepcopy(self.model))
+
     def trainable(self) -> int:
-        """Trainable parameters for the current ticks."""
+        """Trainable parameters for the current choice."""
+        if self.lora():
+            return count_parameters(self.lora_model(), trainable_only=True)
         return int(freeze_report(self.model).loc["total", "trainable"])
 
     def update_count(self) -> None:
-        """Apply the checkboxes to the model and show the trainable parameter count."""
+        """Apply the choice to the model and show the trainable parameter count."""
+        if self.lora():
+            adapted = self.lora_model()
+            trainable, total = count_parameters(adapted, trainable_only=True), count_parameters(adapted)
+            self.count.value = (f"trainable: {trainable:,} of {total:,} parameters ({trainable / total:.1%}): "
+                                f"rank-{LORA_RANK} adapters on every layer's query and value, the pooler and the head")
+            return
         report = freeze(self.model, self.chosen())
         trainable, total = report.loc["total", "trainable"], report.loc["total", "total"]
         self.count.value = f"trainable: {trainable:,} of {total:,} parameters ({trainable / total:.1%})"
@@ -83,10 +98,10 @@ class FreezingWidget:
         self.update_count()
 
     def on_mode(self, change) -> None:
-        """A mode was picked: tick its groups."""
+        """A mode was picked: tick its groups (LoRA: no group trains as a whole; the boxes are cleared)."""
         if change["new"] == "custom":
             return
-        wanted = groups_for_mode(self.model, change["new"])
+        wanted = [] if change["new"] == LORA else groups_for_mode(self.model, change["new"])
         self.applying_mode = True
         try:
             for group, box in self.checkboxes.items():
@@ -105,16 +120,16 @@ class FreezingWidget:
         return self.caches[first_layer]
 
     def run_once(self, plot: LossPlot):
-        """Train the ticked groups: on cached states when the bottom is frozen, else on tokens with train()."""
+        """Train the ticked groups: on cached states when the bottom is frozen, else on tokens (train() seeds dropout)."""
+        if self.lora():  # adapters sit in every layer: the whole encoder runs every step, on tokens
+            return train(self.lora_model(), self.train_data, self.eval_data, self.tokenizer, device=self.device,
+                         max_length=self.max_length, plot=plot, **self.train_kwargs)
         first = lowest_trained_layer(self.chosen(), num_layers(self.model))
-        states = self.cached(first) if first else None  # caching draws random numbers (DataLoader): seed after it
-        torch.manual_seed(self.train_kwargs.get("seed", 0))  # dropout too: the same ticks give the same run
-        if states is None:
+        if first == 0:
             return train(self.model, self.train_data, self.eval_data, self.tokenizer, device=self.device,
                          max_length=self.max_length, plot=plot, **self.train_kwargs)
-        top = TopLayers(self.model, first)
-        kwargs = {k: v for k, v in self.train_kwargs.items() if k in TOP_KWARGS}
-        return train_top(top, *states, plot=plot, **kwargs)
+        return train(TopLayers(self.model, first), *self.cached(first), device=self.device, plot=plot,
+                     **self.train_kwargs)
 
     def on_train(self, button=None) -> None:
         """Reset to the initial weights, freeze as ticked, train with a live loss plot, add a row to the run table."""
@@ -131,7 +146,8 @@ class FreezingWidget:
     def add_run(self, seconds: float) -> None:
         """Record the finished run: mode, groups, trainable parameters, seconds, accuracy of the kept epoch."""
         best = max(self.result.history, key=lambda h: (h["eval_accuracy"], -h["eval_loss"]))
-        self.runs.append({"run": len(self.runs) + 1, "mode": self.mode.value, "groups": ", ".join(self.chosen()),
+        groups = f"rank-{LORA_RANK} adapters, pooler, head" if self.lora() else ", ".join(self.chosen())
+        self.runs.append({"run": len(self.runs) + 1, "mode": self.mode.value, "groups": groups,
                           "trainable params": self.trainable(), "seconds": round(seconds, 1),
                           "eval accuracy": round(best["eval_accuracy"], 3)})
 

@@ -7,9 +7,9 @@ across labels (single-label) or entailment-vs-contradiction per label (multi-lab
 """
 import torch
 
-from .errors import CourseError, DataError, InputError
-from .hidden_states import mean_pool  # mask-aware mean pooling, as in lesson 02 (sentence-transformers pooling)
-from .validation import check_positive, check_text, check_texts, fit_max_length, note
+from ..core.errors import CourseError, DataError, InputError
+from ..core.tensors import mean_pool  # mask-aware mean pooling, as in lesson 02 (sentence-transformers pooling)
+from ..core.validation import check_positive, check_text, check_texts, fit_max_length, note
 
 DEFAULT_TEMPLATE = "This example is {}."
 
@@ -138,7 +138,7 @@ def nli_predictions(model, tokenizer, pairs, device, batch_size: int = 32) -> li
     missing = {"premise", "hypothesis"} - set(getattr(pairs, "column_names", ()))
     if missing:
         raise DataError(f"pairs must be a Dataset with 'premise' and 'hypothesis' columns; it lacks {sorted(missing)}.",
-                        "pass e.g. course_lib.data.load_snli('test', limit=300).")
+                        "pass e.g. session.load_snli('test', limit=300).")
     logits = pair_logits(model, tokenizer, list(pairs["premise"]), list(pairs["hypothesis"]), device, batch_size,
                          truncation=True)
     return [model.config.id2label[i].lower() for i in logits.argmax(-1).tolist()]
