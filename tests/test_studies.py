@@ -142,3 +142,10 @@ def test_a_pick_at_the_edge_of_the_sweep_is_named():
     lines = modes.sweep_edges(runs)
     assert [line.split(":")[0] for line in lines] == ["b", "c"]
     assert "largest" in lines[0] and "smallest" in lines[1]
+
+
+def test_the_few_label_sweep_size_exists_in_any_grid():
+    """The rehearsal's tiny grid has one size: the sweep runs at it (a second size would be out of range)."""
+    settings = studies.few_labels_settings({**SIZES["pocket"], "few_label_sizes": (2,)})
+    assert settings["sweep_per_class"] == 2 and settings["per_class"] == [2]
+    assert studies.few_labels_settings(SIZES["pocket"])["sweep_per_class"] == SIZES["pocket"]["few_label_sizes"][1]

@@ -62,7 +62,7 @@ def run_modes(session, settings: dict, progress=None) -> pd.DataFrame:
 
 def few_labels_settings(sizes: dict) -> dict:
     """What lesson 07's few-labels comparison runs at these sizes."""
-    return {"per_class": list(sizes["few_label_sizes"]), "sweep_per_class": sizes["few_label_sizes"][1],
+    return {"per_class": list(sizes["few_label_sizes"]), "sweep_per_class": sizes["few_label_sizes"][min(1, len(sizes["few_label_sizes"]) - 1)],
             "steps": sizes["few_label_steps"],
             "pairs_per_step": sizes["few_label_pairs"], "seeds": sizes["seeds"],
             "check_rows": sizes["compare_check_rows"], "test_rows": sizes["compare_test_rows"],
