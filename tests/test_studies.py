@@ -149,3 +149,26 @@ def test_the_few_label_sweep_size_exists_in_any_grid():
     settings = studies.few_labels_settings({**SIZES["pocket"], "few_label_sizes": (2,)})
     assert settings["sweep_per_class"] == 2 and settings["per_class"] == [2]
     assert studies.few_labels_settings(SIZES["pocket"])["sweep_per_class"] == SIZES["pocket"]["few_label_sizes"][1]
+
+
+def test_the_few_label_study_leaves_the_warning_filters_and_the_folder_as_it_found_them(monkeypatch, tmp_path):
+    """setfit's import switches every DeprecationWarning on, and its Trainer writes ./checkpoints: neither may stay."""
+    import os
+    import warnings
+
+    rows = Dataset.from_dict({"text": ["a", "b"], "label": [0, 1]})
+
+    class Session(FakeSession):
+        def load_sentiment(self):
+            return {"train": rows, "validation": rows, "test": rows}
+
+    def like_setfit(session, pool, check, test, settings, progress):
+        warnings.filterwarnings("default", category=DeprecationWarning)
+        os.makedirs("checkpoints")
+        return pd.DataFrame()
+
+    monkeypatch.setattr(few_labels, "compare_few_labels", like_setfit)
+    monkeypatch.chdir(tmp_path)
+    before = warnings.filters[:]
+    studies.run_few_labels(Session(), studies.few_labels_settings(SIZES["pocket"]))
+    assert warnings.filters == before and not (tmp_path / "checkpoints").exists()

@@ -13,6 +13,7 @@ import os
 import platform
 import tempfile
 import time
+import warnings
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -75,9 +76,13 @@ def run_few_labels(session, settings: dict, progress=None) -> pd.DataFrame:
 
     splits = session.load_sentiment()
     pick = lambda split, n: split.select(range(min(n, len(split))))
-    with scratch_folder():  # SetFit's Trainer saves checkpoints under ./checkpoints: not in the learner's folder
-        return few_labels.compare_few_labels(session, splits["train"], pick(splits["validation"], settings["check_rows"]),
-                                             pick(splits["test"], settings["test_rows"]), settings, progress)
+    filters = warnings.filters[:]  # importing setfit switches every DeprecationWarning on for the whole kernel
+    try:
+        with scratch_folder():  # SetFit's Trainer saves checkpoints under ./checkpoints: not in the learner's folder
+            return few_labels.compare_few_labels(session, splits["train"], pick(splits["validation"], settings["check_rows"]),
+                                                 pick(splits["test"], settings["test_rows"]), settings, progress)
+    finally:
+        warnings.filters[:] = filters
 
 
 @contextmanager

@@ -261,9 +261,8 @@ def build(world: str, work: Path = WORK) -> dict:
     elif world == "pinned":
         sh([python, "-m", "pip", "install", "-q", "-r", repo / "requirements.txt", "-e", repo], env=env)
     else:  # newest: README command 1, with every requirement at its newest release
-        names = [re.split(r"[=<>!~ ;\[]", line)[0] for line in (repo / "requirements.txt").read_text().splitlines()
-                 if line.strip() and not line.startswith("#")]
-        sh([python, "-m", "pip", "install", "-q", "-U", "-e", repo, *names], env=env)
+        names = requirement_names(repo)
+        sh([python, "-m", "pip", "install", "-q", "-U", "-e", f"{repo}[test]", *names], env=env)  # within declared ranges
     final = installed(python)
     record["versions"] = {k: final[normalise(k)] for k in KEY_PACKAGES if normalise(k) in final}
     record["freeze"] = subprocess.run([python, "-m", "pip", "freeze", "--exclude-editable"], capture_output=True,
@@ -273,6 +272,12 @@ def build(world: str, work: Path = WORK) -> dict:
         write_newest(record["freeze"], record["python"])
     (home / "build.json").write_text(json.dumps(record, indent=1))
     return record
+
+
+def requirement_names(repo: Path) -> list[str]:
+    """The package names requirements.txt pins (for `pip install -U`: their newest releases)."""
+    return [re.split(r"[=<>!~ ;\[]", line)[0] for line in (repo / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
 def refresh(world: str, record: dict, work: Path = WORK) -> dict:
@@ -287,6 +292,9 @@ def refresh(world: str, record: dict, work: Path = WORK) -> dict:
         sh([python, "-m", "pip", "uninstall", "-q", "-y", "course_lib"], env=env)
         sh([python, "-c", bootstrap_script(BOOTSTRAP_CELL)], cwd=repo / "notebooks", env=env)
     python = home / "venv" / "bin" / "python"
+    if world == "newest":  # the newest releases again, within the project's declared ranges
+        names = requirement_names(repo)
+        sh([python, "-m", "pip", "install", "-q", "-U", "-e", f"{repo}[test]", *names], env=pip_env(world))
     final = installed(python)
     record["versions"] = {k: final[normalise(k)] for k in KEY_PACKAGES if normalise(k) in final}
     return record
