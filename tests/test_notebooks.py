@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from course_lib.exercises import Exercise, assigned_names, exercises_in
-from course_lib.tools.notebook_tools import BOOTSTRAP_CELL, is_setup_cell
+from course_lib.tools.notebook_tools import BOOTSTRAP_CELL, is_setup_cell, stored_text
 from course_lib.tools.runner import course_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,18 +95,6 @@ def answer_cell(notebook, check_index: int, exercise: Exercise) -> int:
         if exercise.answer in code_names(notebook.cells[index]):
             return index
     raise AssertionError(f"no cell before {exercise.lesson_module()}.{exercise.name}'s check sets {exercise.answer!r}")
-
-
-def stored_text(notebook) -> str:
-    """Everything the stored outputs show a learner (streams, text/plain, text/html), as one string."""
-    parts = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            parts.append(output.get("text", "") or "")
-            for kind in ("text/plain", "text/html"):
-                value = output.get("data", {}).get(kind, "")
-                parts.append("".join(value) if isinstance(value, list) else value)
-    return "\n".join(parts)
 
 
 def solution_lines(exercise: Exercise) -> list[str]:

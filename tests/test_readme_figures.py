@@ -16,22 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_lib.tools.notebook_tools import stored_text
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 MARKER = re.compile(r"<!--\s*figures from (?P<notebook>\S+\.ipynb):(?P<figures>.*?)-->", re.S)
 QUOTE = re.compile(r'"([^"]+)"')
-
-
-def stored_text(path: Path) -> str:
-    """Everything a notebook's stored outputs show (streams, text/plain, text/html), as one string."""
-    parts = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            parts.append(output.get("text", "") or "")
-            for kind in ("text/plain", "text/html"):
-                value = output.get("data", {}).get(kind, "")
-                parts.append("".join(value) if isinstance(value, list) else value)
-    return "\n".join(parts)
 
 
 def quoted_passage(text: str, end_of_marker: int) -> str:
@@ -56,7 +46,7 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
             continue
         if not figures:
             found.append(f"{notebook}: a marker quotes no figure (write them in double quotes)")
-        outputs = stored_text(path)
+        outputs = stored_text(nbformat.read(path, as_version=4))
         for figure in figures:
             if figure not in outputs:
                 found.append(f"{notebook}: its stored outputs do not contain {figure!r}")

@@ -133,6 +133,16 @@ INFERENCE_LESSONS = {
 SWEEP_RUNS = 3  # each compared method tries three learning rates with seed 0 (course_lib.lessons.modes / few_labels)
 
 
+def mode_runs(sizes: dict) -> int:
+    """Trainings per compared mode: the rate sweep with seed 0, then the other seeds at the picked rate."""
+    return SWEEP_RUNS + sizes["seeds"] - 1
+
+
+def few_label_runs(sizes: dict) -> int:
+    """Trainings per few-label method: one sweep (at one size), then every size and seed at the picked value."""
+    return SWEEP_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1
+
+
 def last_layers_params(arch: Arch, layers: int) -> int:
     """Parameters of the top `layers` encoder layers and a classification head."""
     return layers * (arch.non_embedding // arch.layers) + arch.width * 2
@@ -142,10 +152,9 @@ def training_sections(sizes: dict) -> list[dict]:
     """Every training section of lessons 06, 07 and 08 at `sizes`, as the notebooks run them (one model resident at a
     time). `trained` is the number of trained parameters when the bottom is frozen (None: everything trains)."""
     bert, chinese = ARCHS["bert-base-uncased"], ARCHS["bert-base-chinese"]
-    runs = SWEEP_RUNS + sizes["seeds"] - 1  # the sweep, then the other seeds at the picked rate
+    runs = mode_runs(sizes)
     compared = runs * sizes["compare_rows"] * sizes["compare_epochs"]
-    few_runs = SWEEP_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1  # one sweep, then every size and seed
-    few = few_runs * sizes["few_label_steps"] * 2 * sizes["few_label_pairs"]  # sentences
+    few = few_label_runs(sizes) * sizes["few_label_steps"] * 2 * sizes["few_label_pairs"]  # sentences
     return [
         {"lesson": "06", "section": "the real run (full fine-tuning)", "arch": bert, "rows": sizes["real_run_rows"],
          "epochs": sizes["epochs"], "trained": None},
@@ -173,14 +182,14 @@ def training_sections(sizes: dict) -> list[dict]:
 
 def scored_rows(sizes: dict) -> dict[str, int]:
     """Rows each lesson runs forward only (evaluation, caching, embedding), per lesson."""
-    runs = SWEEP_RUNS + sizes["seeds"] - 1
+    runs = mode_runs(sizes)
     check, test = sizes["compare_check_rows"], sizes["compare_test_rows"]
     return {"06": sizes["validation"] * sizes["epochs"] + sizes["test"] + 2 * sizes["seeds"] * (
                 2 * sizes["trainer_rows"] + sizes["trainer_test_rows"]),
             "07": 2 * runs * (check * sizes["compare_epochs"] + test)  # full and LoRA score on tokens
                   + sizes["compare_rows"] + check + test  # the cached modes' bottom, once
                   + 2 * sizes["chinese_rows"] + sizes["test"],
-            "07 few labels": 2 * (SWEEP_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1) * (check + test),
+            "07 few labels": 2 * few_label_runs(sizes) * (check + test),  # SetFit and full score every run
             "08 ModernBERT vs BERT": 2 * sizes["modern_test_rows"]}
 
 

@@ -42,6 +42,11 @@ def fingerprint(study: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def first_rows(split, n: int):
+    """The first n rows of a split (all of them if it has fewer)."""
+    return split.select(range(min(n, len(split))))
+
+
 def modes_settings(sizes: dict) -> dict:
     """What lesson 07's mode comparison runs at these sizes."""
     return {"rows": sizes["compare_rows"], "check_rows": sizes["compare_check_rows"],
@@ -54,9 +59,9 @@ def run_modes(session, settings: dict, progress=None) -> pd.DataFrame:
     from . import modes
 
     splits = session.load_sentiment()
-    pick = lambda split, n: split.select(range(min(n, len(split))))
-    data = modes.prepare(session, pick(splits["train"], settings["rows"]), pick(splits["validation"], settings["check_rows"]),
-                         pick(splits["test"], settings["test_rows"]), settings["max_length"])
+    data = modes.prepare(session, first_rows(splits["train"], settings["rows"]),
+                         first_rows(splits["validation"], settings["check_rows"]),
+                         first_rows(splits["test"], settings["test_rows"]), settings["max_length"])
     return modes.compare_modes(session, data, epochs=settings["epochs"], batch_size=settings["batch_size"],
                                seeds=settings["seeds"], max_length=settings["max_length"], progress=progress)
 
@@ -75,12 +80,12 @@ def run_few_labels(session, settings: dict, progress=None) -> pd.DataFrame:
     from . import few_labels
 
     splits = session.load_sentiment()
-    pick = lambda split, n: split.select(range(min(n, len(split))))
     filters = warnings.filters[:]  # importing setfit switches every DeprecationWarning on for the whole kernel
     try:
         with scratch_folder():  # SetFit's Trainer saves checkpoints under ./checkpoints: not in the learner's folder
-            return few_labels.compare_few_labels(session, splits["train"], pick(splits["validation"], settings["check_rows"]),
-                                                 pick(splits["test"], settings["test_rows"]), settings, progress)
+            return few_labels.compare_few_labels(session, splits["train"],
+                                                 first_rows(splits["validation"], settings["check_rows"]),
+                                                 first_rows(splits["test"], settings["test_rows"]), settings, progress)
     finally:
         warnings.filters[:] = filters
 

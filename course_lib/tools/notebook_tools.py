@@ -77,3 +77,15 @@ if __name__ == "__main__":  # python -m course_lib.tools.notebook_tools notebook
 
     for changed in rewrite_first_cells(sys.argv[1:]):
         print(f"updated {changed}")
+
+
+def stored_text(notebook) -> str:
+    """Everything a notebook's stored outputs show a learner (streams, text/plain, text/html), as one string."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", "") or "")
+            for kind in ("text/plain", "text/html"):
+                value = output.get("data", {}).get(kind, "")
+                parts.append("".join(value) if isinstance(value, list) else value)
+    return "\n".join(parts)
