@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The slow, learner-side checks (issue: "prove it as a learner would"):
-#   - JupyterLab in headless Chromium runs lessons, widgets react, plots appear (screenshots -> docs/screenshots/)
+#   - JupyterLab in headless Chromium runs lessons, widgets react, plots appear (screenshots -> docs/screenshots/);
+#     with ipywidgets 7.7.1 too, where the colab world is built (python -m course_lib worlds colab --browser)
 #   - the Colab bootstrap cell installs course_lib into a fresh venv and lesson 00 runs
 # Needs README command 1 first (.venv). Installs Debian's chromium and the playwright driver (no browser download).
 set -euo pipefail

@@ -1,8 +1,20 @@
-"""The course as a learner meets it: real JupyterLab, driven in headless Chromium.
+"""The course as a learner meets it: the widget lessons run in a real browser (headless Chromium), in two front ends.
+
+- `lab`: JupyterLab 4 and the kernel of this venv (ipywidgets 8 here).
+- `ipywidgets7`: Colab's widget generation. Colab's runtime holds ipywidgets 7.7.1 (googlecolab/backend-info); its
+  own front end cannot run outside Google. The kernel here is the colab world's Python with Colab's whole package
+  set (Python 3.13, ipywidgets 7.7.1, ipykernel 6.17.1, torch 2.11 ...), and the front end is the one ipywidgets 7
+  ships for JupyterLab: JupyterLab 3.6 with jupyterlab_widgets 1.1, from a small venv of its own. (Colab's pinned
+  classic Notebook 6.5.7 with widgetsnbextension 3.6.10 cannot create an `ipywidgets.Output` at all, course or no
+  course: "_deserialize_state is not a function"; JupyterLab 4's jupyterlab_widgets 3 does not draw ipywidgets 7's
+  controls. So neither can stand in for Colab's front end.)
+  Both venvs come from `python -m course_lib worlds colab --browser`, which also installs this checkout's course_lib
+  in the world (run directly, the world keeps the course_lib of its last build or check); the variables
+  $COURSE_BROWSER_KERNEL and $COURSE_BROWSER_LAB name other Pythons; it is skipped (with the reason) where either is missing.
 
 Slow: needs Debian's `chromium` and `pip install playwright` (no browser download). Run it with
 `bash scripts/check_learner_experience.sh`, which installs both, or `python -m pytest -m slow tests/test_in_browser.py`.
-Screenshots go to docs/screenshots/ (the README uses them).
+Screenshots go to docs/screenshots/ (the README uses them; the ipywidgets 7 ones carry the prefix `ipywidgets7_`).
 """
 import json
 import os
@@ -16,17 +28,20 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_lib.tools.worlds import WORK
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
 TOKEN = "bert-workbench-test"
-CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab in front
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LAB_SETTINGS = {  # render every cell (no virtual scrolling) and never fetch news
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
 }
+COLAB_KERNEL = Path(os.environ.get("COURSE_BROWSER_KERNEL") or WORK / "colab" / "venv" / "bin" / "python")
+LAB3 = Path(os.environ.get("COURSE_BROWSER_LAB") or WORK / "lab3" / "bin" / "python")
 
 pytestmark = pytest.mark.slow
 
@@ -37,30 +52,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on loopback serving a scratch copy of the notebooks."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed: run scripts/check_learner_experience.sh")
-    work = tmp_path_factory.mktemp("lab")
+def scratch_notebooks(work: Path) -> Path:
+    """A copy of the lessons with every stored output cleared: the browser must produce them."""
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
-    for path in (work / "notebooks").glob("*.ipynb"):  # clear stored outputs: the browser must produce them
+    for path in (work / "notebooks").glob("*.ipynb"):
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(notebook, path)
-    settings = work / "settings"
-    for name, values in LAB_SETTINGS.items():
-        (settings / name).parent.mkdir(parents=True, exist_ok=True)
-        (settings / name).write_text(json.dumps(values))
+    return work / "notebooks"
+
+
+def serve(command: list, env: dict):
+    """Start a Jupyter server on loopback; yield its address; stop it."""
     port = _free_port()
-    env = {**os.environ, "COURSE_PROFILE": "pocket", "HF_HUB_OFFLINE": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings),
-           "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={work / 'notebooks'}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([*command, "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -73,6 +81,81 @@ def lab(tmp_path_factory):
     server.wait(timeout=30)
 
 
+class Lab:
+    """JupyterLab (4, or 3.6 for ipywidgets 7): Run > Run All Cells through its menus."""
+
+    images = ".jp-OutputArea-output img"
+    notebook_text = ".jp-Notebook"
+    current = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab in front
+
+    def __init__(self, address: str, name: str):
+        self.address, self.name = address, name
+        self.shot_prefix = "" if name == "lab" else f"{name}_"
+
+    def open_and_run_all(self, browser, notebook: str, timeout_s: int = 600):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{self.address}/lab/tree/{notebook}?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        select_kernel = page.locator(".jp-Dialog button", has_text="Select")
+        try:
+            select_kernel.wait_for(timeout=5_000)
+            select_kernel.click()
+        except Exception:
+            pass  # the kernel started without asking
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            # a hidden solution cell (collapsed source) shows no prompt text: judge the visible prompts, then the kernel
+            prompts = [p.strip() for p in page.locator(f"{self.current} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+            visible = [p for p in prompts if p]
+            if visible and all(p not in ("[ ]:", "[*]:") for p in visible) and self.kernel_is_idle(page):
+                return page
+            time.sleep(1)
+        raise AssertionError(f"{notebook}: cells still pending after {timeout_s} s: {prompts}")
+
+    def kernel_is_idle(self, page) -> bool:
+        """True when the notebook's kernel has been idle for two looks a second apart (no cell queued or running)."""
+        indicator = page.locator(f"{self.current} .jp-Notebook-ExecutionIndicator, .jp-Notebook-ExecutionIndicator").first
+        for _ in range(2):
+            if indicator.get_attribute("data-status") != "idle":
+                return False
+            time.sleep(1)
+        return True
+
+
+@pytest.fixture(scope="module", params=["lab", "ipywidgets7"])
+def front(request, tmp_path_factory):
+    """A JupyterLab on loopback serving a scratch copy of the notebooks (see the module's docstring)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed: run scripts/check_learner_experience.sh")
+    work = tmp_path_factory.mktemp(request.param)
+    notebooks = scratch_notebooks(work)
+    settings = work / "settings"
+    for name, values in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    env = {**os.environ, "COURSE_PROFILE": "pocket", "HF_HUB_OFFLINE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+           "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces")}
+    server = Path(sys.executable)
+    if request.param == "ipywidgets7":
+        missing = [str(p) for p in (COLAB_KERNEL, LAB3) if not p.exists()]
+        if missing:
+            pytest.skip(f"not built: {missing}; run `python -m course_lib worlds colab --build-only`, then `--browser`")
+        server = LAB3
+        spec = work / "jupyter" / "kernels" / "python3"  # "python3" is the colab world's Python, not the server's
+        spec.mkdir(parents=True)
+        spec.joinpath("kernel.json").write_text(json.dumps({
+            "argv": [str(COLAB_KERNEL), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3 (the colab world)", "language": "python"}))
+        cache = COLAB_KERNEL.parents[2] / "course_cache"  # the world's own pocket-data cache, as its suite uses
+        env.update(JUPYTER_PATH=str(work / "jupyter"), **({"COURSE_CACHE": str(cache)} if cache.exists() else {}))
+        env.pop("PYTHONPATH", None)
+    command = [str(server), "-m", "jupyterlab", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={notebooks}"]
+    yield from (Lab(address, request.param) for address in serve(command, env))
+
+
 @pytest.fixture(scope="module")
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
@@ -82,70 +165,37 @@ def browser():
         chromium.close()
 
 
-def open_and_run_all(browser, lab: str, notebook: str, timeout_s: int = 600):
-    """Open a notebook in JupyterLab, Run > Run All Cells, and wait until every cell has run."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{lab}/lab/tree/{notebook}?reset&token={TOKEN}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    select_kernel = page.locator(".jp-Dialog button", has_text="Select")
-    try:
-        select_kernel.wait_for(timeout=5_000)
-        select_kernel.click()
-    except Exception:
-        pass  # the kernel started without asking
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        # a hidden solution cell (collapsed source) shows no prompt text: judge the visible prompts, then the kernel
-        prompts = [p.strip() for p in page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
-        visible = [p for p in prompts if p]
-        if visible and all(p not in ("[ ]:", "[*]:") for p in visible) and kernel_is_idle(page):
-            break
-        time.sleep(1)
-    else:
-        raise AssertionError(f"{notebook}: cells still pending after {timeout_s} s: {prompts}")
-    text = page.locator(f"{CURRENT} .jp-Notebook").inner_text()
-    assert "Traceback (most recent call last)" not in text, f"{notebook} raised an error in the browser"
+def run_lesson(front, browser, notebook: str, timeout_s: int = 600):
+    """Open a lesson, run every cell, and check that none raised."""
+    page = front.open_and_run_all(browser, notebook, timeout_s)
+    text = page.locator(front.notebook_text).inner_text()
+    assert "Traceback (most recent call last)" not in text, f"{notebook} raised an error in {front.name}"
     return page
 
 
-def kernel_is_idle(page) -> bool:
-    """True when the notebook's kernel has been idle for two looks a second apart (no cell queued or running)."""
-    indicator = page.locator(f"{CURRENT} .jp-Notebook-ExecutionIndicator, .jp-Notebook-ExecutionIndicator").first
-    for _ in range(2):
-        if indicator.get_attribute("data-status") != "idle":
-            return False
-        time.sleep(1)
-    return True
-
-
-def screenshot(page, name: str, locator=None):
+def screenshot(front, page, name: str, locator=None):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    (locator or page).screenshot(path=str(SHOTS / name))
+    (locator or page).screenshot(path=str(SHOTS / (front.shot_prefix + name)))
 
 
-def test_start_here_runs_and_plots(browser, lab):
-    page = open_and_run_all(browser, lab, "00_start_here.ipynb")
-    assert page.locator(".jp-OutputArea-output img").count() >= 1
-    assert "Profile: pocket" in page.locator(".jp-Notebook").inner_text()
-    plot = page.locator(".jp-OutputArea-output img").first
+def test_start_here_runs_and_plots(browser, front):
+    page = run_lesson(front, browser, "00_start_here.ipynb")
+    if front.name == "ipywidgets7":  # the kernel really is the colab world's
+        assert "python 3.13" in page.locator(front.notebook_text).inner_text()
+    assert page.locator(front.images).count() >= 1
+    assert "Profile: pocket" in page.locator(front.notebook_text).inner_text()
+    plot = page.locator(front.images).first
     plot.scroll_into_view_if_needed()
-    screenshot(page, "00_start_here.png")
+    screenshot(front, page, "00_start_here.png")
     page.close()
 
 
-def widget_text(page, css: str) -> str:
-    return " ".join(page.locator(css).all_inner_texts())
-
-
-def test_tokenizer_explorer_reacts_to_typing(browser, lab):
+def test_tokenizer_explorer_reacts_to_typing(browser, front):
     from transformers import AutoTokenizer
 
     from course_lib.core.checkpoints import minilm_dir
 
-    page = open_and_run_all(browser, lab, "01_tokenization.ipynb")
+    page = run_lesson(front, browser, "01_tokenization.ipynb")
     word = "Lucario juggles xylophones"
     expected = AutoTokenizer.from_pretrained(minilm_dir()).tokenize(word)
     box = page.locator(".widget-text input[type='text']").first
@@ -156,23 +206,24 @@ def test_tokenizer_explorer_reacts_to_typing(browser, lab):
     page.wait_for_function("([el, tok]) => el.innerText.includes(tok)", arg=[explorer.element_handle(), expected[-1]], timeout=15_000)
     shown = explorer.inner_text()
     assert all(piece in shown for piece in expected), (expected, shown[:500])
-    screenshot(page, "01_tokenizer_explorer.png", explorer)
+    screenshot(front, page, "01_tokenizer_explorer.png", explorer)
     page.close()
 
 
-def test_attention_heatmap_follows_the_sliders(browser, lab):
-    page = open_and_run_all(browser, lab, "02_hidden_states_and_pooler.ipynb")
+def test_attention_heatmap_follows_the_sliders(browser, front):
+    page = run_lesson(front, browser, "02_hidden_states_and_pooler.ipynb")
     slider = page.locator(".widget-slider").first
     slider.scroll_into_view_if_needed()
     container = page.locator(".widget-vbox").filter(has=page.locator(".widget-slider")).first
     image = container.locator("img").first
     image.wait_for(timeout=30_000)
     before = image.get_attribute("src")
-    slider.locator(".noUi-handle").first.click()
-    slider.locator(".noUi-handle").first.press("ArrowRight")
+    handle = slider.locator(".noUi-handle, .ui-slider-handle").first  # ipywidgets 8 uses noUiSlider, 7 jQuery UI
+    handle.click()
+    handle.press("ArrowRight")
     page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), before], timeout=30_000)
-    assert page.locator(".jp-OutputArea-output img").count() >= 3  # attention, similarity and layer plots
-    screenshot(page, "02_attention_explorer.png", container)
+    assert page.locator(front.images).count() >= 3  # attention, similarity and layer plots
+    screenshot(front, page, "02_attention_explorer.png", container)
     page.close()
 
 
@@ -181,8 +232,8 @@ def run_table(panel) -> list[list[str]]:
     return [row.split("\t") for row in panel.locator("table tbody tr").all_inner_texts()]
 
 
-def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
-    page = open_and_run_all(browser, lab, "07_fine_tuning_modes.ipynb", timeout_s=1500)
+def test_freezing_widget_counts_trains_and_compares_runs(browser, front):
+    page = run_lesson(front, browser, "07_fine_tuning_modes.ipynb", timeout_s=1500)
     panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-checkbox")).first
     panel.scroll_into_view_if_needed()
     count = panel.locator(".widget-label", has_text="trainable:").first  # the first label is the menu's "mode"
@@ -213,5 +264,5 @@ def test_freezing_widget_counts_trains_and_compares_runs(browser, lab):
     page.wait_for_function("el => el.querySelectorAll('img').length >= 2", arg=panel.element_handle(), timeout=30_000)
     page.set_viewport_size({"width": 1400, "height": 2000})  # the whole panel: boxes, loss plot, table, runs plot
     panel.scroll_into_view_if_needed()
-    screenshot(page, "07_freezing_widget.png", panel)
+    screenshot(front, page, "07_freezing_widget.png", panel)
     page.close()

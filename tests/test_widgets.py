@@ -25,6 +25,16 @@ def test_checkboxes_update_the_count_and_the_model(tiny_bert):
     assert widget.mode.value == "custom" and widget.checkboxes["layer.1"].value
 
 
+def test_lora_ticks_exactly_the_groups_that_still_train_whole(tiny_bert):
+    widget = FreezingWidget(tiny_bert())
+    widget.mode.value = "lora"
+    assert [g for g, b in widget.checkboxes.items() if b.value] == ["pooler", "head"]  # the adapters are no group
+    assert widget.mode.value == "lora" and "adapters" in widget.count.value
+    assert widget.groups_text() == "rank-8 adapters, pooler, head"  # the plot's title and the run table's groups
+    whole = [n for n, p in widget.lora_model().named_parameters() if p.requires_grad and "lora_" not in n]
+    assert whole and all(".pooler." in n or ".classifier." in n for n in whole)  # what the ticks say trains whole
+
+
 def test_button_runs_a_short_training(tokenizer, tiny_bert, word_sentiment):
     model, data = tiny_bert(), word_sentiment(32)
     widget = FreezingWidget(model, data, data, tokenizer, device="cpu", epochs=1, batch_size=16, lr=1e-2, progress=False)

@@ -46,6 +46,23 @@ def test_the_colab_world_is_the_published_gpu_runtime():
     assert "worlds/*" in PYPROJECT["tool"]["setuptools"]["package-data"]["course_lib.lessons"]  # lesson 00 reads them
 
 
+def test_the_worlds_table_shows_the_browser_test_where_it_ran_and_a_dash_where_not():
+    record = {"world": "colab", "date": "2026-12-04", "python": "3.13.0", "result": "386 passed",
+              "versions": {"ipywidgets": "7.7.1"}}
+    header, _, plain = worlds.table({"colab": record}).splitlines()
+    assert plain.endswith("| 386 passed | - |") and header.count("|") == plain.count("|")
+    browser = {"date": "2026-12-05", "result": "4 passed, 4 deselected in 301.2s", "passed": True,
+               "front_end": "JupyterLab 3.6.8 + jupyterlab_widgets 1.1.11, kernel ipywidgets 7.7.1"}
+    row = worlds.table({"colab": {**record, "browser": browser}}).splitlines()[-1]
+    assert row.endswith("| 386 passed | 4 passed in 301.2s (JupyterLab 3.6.8 + jupyterlab_widgets 1.1.11, kernel "
+                        "ipywidgets 7.7.1; 2026-12-05) |") and row.count("|") == header.count("|")
+
+
+def test_the_browser_check_is_refused_for_a_world_without_colabs_front_end(capsys):
+    assert worlds.main(["pinned", "--browser"]) == 2
+    assert "kernel (ipywidgets 7)" in capsys.readouterr().err
+
+
 def test_course_lib_asks_colab_for_nothing_it_would_have_to_replace():
     """Every requirement of course_lib is either absent from Colab (the bootstrap adds it) or met by Colab's version:
     so installing course_lib changes no preinstalled package and needs no restart (ipywidgets>=8 would replace 7.7.1)."""

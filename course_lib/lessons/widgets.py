@@ -20,6 +20,7 @@ from ..core.training import train
 from .modes import LORA_RANK, add_lora
 
 LORA = "lora"  # the mode menu's LoRA choice
+LORA_WHOLE = ("pooler", "head")  # the groups add_lora trains whole beside the adapters (where the model has them)
 
 def lowest_trained_layer(groups: list[str], n_layers: int) -> int:
     """Where the trained top starts: 0 if the embeddings train, else the lowest ticked layer (n if none)."""
@@ -98,10 +99,11 @@ class FreezingWidget:
         self.update_count()
 
     def on_mode(self, change) -> None:
-        """A mode was picked: tick its groups (LoRA: no group trains as a whole; the boxes are cleared)."""
+        """A mode was picked: tick its groups (LoRA: the adapters are no group; only the pooler and head stay ticked)."""
         if change["new"] == "custom":
             return
-        wanted = [] if change["new"] == LORA else groups_for_mode(self.model, change["new"])
+        wanted = ([g for g in LORA_WHOLE if g in self.checkboxes] if change["new"] == LORA
+                  else groups_for_mode(self.model, change["new"]))
         self.applying_mode = True
         try:
             for group, box in self.checkboxes.items():
@@ -137,17 +139,20 @@ class FreezingWidget:
         self.update_count()
         self.output.clear_output()
         with self.output:
-            plot = LossPlot(title=f"training {', '.join(self.chosen())}", every=5, output=self.plot_output)
+            plot = LossPlot(title=f"training {self.groups_text()}", every=5, output=self.plot_output)
             start = time.perf_counter()
             self.result = self.run_once(plot)
             self.add_run(time.perf_counter() - start)
         self.show_runs()
 
+    def groups_text(self) -> str:
+        """What trains, in words: the ticked groups (and, for LoRA, the adapters beside them)."""
+        return ", ".join(([f"rank-{LORA_RANK} adapters"] if self.lora() else []) + self.chosen())
+
     def add_run(self, seconds: float) -> None:
         """Record the finished run: mode, groups, trainable parameters, seconds, accuracy of the kept epoch."""
         best = max(self.result.history, key=lambda h: (h["eval_accuracy"], -h["eval_loss"]))
-        groups = f"rank-{LORA_RANK} adapters, pooler, head" if self.lora() else ", ".join(self.chosen())
-        self.runs.append({"run": len(self.runs) + 1, "mode": self.mode.value, "groups": groups,
+        self.runs.append({"run": len(self.runs) + 1, "mode": self.mode.value, "groups": self.groups_text(),
                           "trainable params": self.trainable(), "seconds": round(seconds, 1),
                           "eval accuracy": round(best["eval_accuracy"], 3)})
 

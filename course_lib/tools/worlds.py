@@ -15,6 +15,8 @@ holds Colab's packages; elsewhere: README command 1 with the world's versions), 
 changed no preinstalled package, then runs every lesson in the pocket profile under nbval and in the full-profile
 rehearsal (`pytest notebooks tests/test_full_profile.py tests/test_notebook_metrics.py tests/test_worlds.py`, the repository's pytest
 configuration), and records the outcome in `results.json` (the README's table is `python -m course_lib worlds --table`).
+`python -m course_lib worlds colab --browser` adds the browser test with that world's kernel (ipywidgets 7.7.1) behind
+the front end ipywidgets 7 ships for JupyterLab, clicked in headless Chromium (`browser_check`).
 
 Slow (a venv with a multi-GB torch per world, then about the whole notebook suite) and never part of the default suite.
 """
@@ -336,6 +338,38 @@ def check(world: str, record: dict, work: Path = WORK, pytest_args: list | None 
     return record
 
 
+BROWSER_TEST = ["-m", "slow", "tests/test_in_browser.py", "-k", "ipywidgets7", "-n", "0"]
+# The front end ipywidgets 7 ships for JupyterLab (ipywidgets 7.7.1 asks for jupyterlab_widgets 1.x), in a venv of its
+# own: Colab's front end is Google's, and Colab's pinned classic Notebook cannot create an Output widget at all.
+IPYWIDGETS7_FRONT_END = ["jupyterlab==3.6.8", "jupyterlab_widgets==1.1.11"]
+
+
+def front_end_venv(work: Path = WORK) -> Path:
+    """The venv of the ipywidgets 7 front end (built once); returns its Python."""
+    python = work / "lab3" / "bin" / "python"
+    if not python.exists():
+        sh([sys.executable, "-m", "venv", work / "lab3"])
+        sh([python, "-m", "pip", "install", "-q", *IPYWIDGETS7_FRONT_END], env=pip_env("pinned"))
+    return python
+
+
+def browser_check(world: str, work: Path = WORK) -> dict:
+    """The widget lessons clicked in headless Chromium, with the world's own kernel and the ipywidgets 7 front end.
+
+    Runs tests/test_in_browser.py (front end `ipywidgets7`) from this process's Python, which needs playwright and
+    Debian's chromium (scripts/check_learner_experience.sh installs both).
+    """
+    kernel, lab = work / world / "venv" / "bin" / "python", front_end_venv(work)
+    have, front = installed(kernel), installed(lab)
+    env = {**os.environ, "COURSE_BROWSER_KERNEL": str(kernel), "COURSE_BROWSER_LAB": str(lab)}
+    log(f"browser test: kernel {kernel} (ipywidgets {have.get('ipywidgets')}), front end {lab}")
+    run = subprocess.run([sys.executable, "-m", "pytest", *BROWSER_TEST], cwd=ROOT, env=env, capture_output=True, text=True)
+    (work / world / "browser.log").write_text(run.stdout + run.stderr)
+    return {"date": _dt.date.today().isoformat(), "result": summary_line(run.stdout), "passed": run.returncode == 0,
+            "front_end": f"JupyterLab {front.get('jupyterlab')} + jupyterlab_widgets {front.get('jupyterlab-widgets')}, "
+                         f"kernel ipywidgets {have.get('ipywidgets')}"}
+
+
 def store(record: dict) -> None:
     """Keep a world's outcome in results.json (package data), without the bulky freeze."""
     path = ROOT / "course_lib" / "lessons" / "worlds" / "results.json"
@@ -355,7 +389,7 @@ def table(recorded: dict | None = None) -> str:
     """The README's table of worlds: date, Python, key versions, result."""
     recorded = results() if recorded is None else recorded
     lines = ["| world | package set (source, date) | checked | Python | torch | transformers | datasets | ipywidgets | "
-             "peft / setfit | result |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "peft / setfit | result | widgets in a browser |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     sources = {"colab": "googlecolab/backend-info pip-freeze.gpu.txt, " + header(read_data("colab.txt")).get("date", "?"),
                "newest": "resolved from PyPI at check time", "pinned": "requirements.txt"}
     for name in WORLDS:
@@ -365,12 +399,21 @@ def table(recorded: dict | None = None) -> str:
         v = r.get("versions", {})
         lines.append(f"| {name} | {sources[name]} | {r.get('date', '?')} | {r.get('python', '?')} | {v.get('torch', '-')} | "
                      f"{v.get('transformers', '-')} | {v.get('datasets', '-')} | {v.get('ipywidgets', '-')} | "
-                     f"{v.get('peft', '-')} / {v.get('setfit', '-')} | {r.get('result', '?')} |")
+                     f"{v.get('peft', '-')} / {v.get('setfit', '-')} | {r.get('result', '?')} | {browser_cell(r)} |")
     return "\n".join(lines)
 
 
+def browser_cell(record: dict) -> str:
+    """The table's browser column: what ran, in which front end, when ('-' where it never ran)."""
+    browser = record.get("browser")
+    if not browser:
+        return "-"
+    result = re.sub(r", \d+ deselected", "", browser["result"])  # the other front end's tests were not asked for
+    return f"{result} ({browser['front_end']}; {browser['date']})"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m course_lib worlds [WORLD ...] [--build-only] [--reuse] [--table] [-- pytest args]`."""
+    """`python -m course_lib worlds [WORLD ...] [--build-only] [--reuse] [--browser] [--table] [-- pytest args]`."""
     argv = sys.argv[1:] if argv is None else list(argv)
     pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
@@ -383,6 +426,18 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown world(s) {unknown}; choose from {list(WORLDS)}", file=sys.stderr)
         return 2
+    if "--browser" in argv:  # only the browser test, in a world built before (its notebooks' kernel and front end)
+        if chosen != ["colab"] or not (WORK / "colab" / "venv").exists():
+            print("--browser clicks the widgets with the colab world's kernel (ipywidgets 7): build it first with "
+                  "`python -m course_lib worlds colab --build-only`, then `worlds colab --browser`; the other worlds "
+                  "hold ipywidgets 8, which JupyterLab from the project's venv covers (scripts/check_learner_experience.sh)",
+                  file=sys.stderr)
+            return 2
+        record = refresh("colab", dict(results().get("colab", {"world": "colab"})))  # its course_lib: this checkout
+        record["browser"] = browser_check("colab")
+        store(record)
+        print(table())
+        return 0 if record["browser"]["passed"] else 1
     ok = True
     for world in chosen:  # one at a time: each takes the machine's cores
         log(f"world {world}: {WORLDS[world].about}")
