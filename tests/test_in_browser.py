@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import pytest
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
 TOKEN = "bert-workbench-test"
+CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab in front
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LAB_SETTINGS = {  # render every cell (no virtual scrolling) and never fetch news
@@ -81,48 +83,11 @@ def serve(command: list, env: dict):
     server.wait(timeout=30)
 
 
-class Lab:
-    """JupyterLab (4, or 3.6 for ipywidgets 7): Run > Run All Cells through its menus."""
+class Front(NamedTuple):
+    """A JupyterLab serving the lessons: its address, and which front end it is ("lab" or "ipywidgets7")."""
 
-    images = ".jp-OutputArea-output img"
-    notebook_text = ".jp-Notebook"
-    current = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab in front
-
-    def __init__(self, address: str, name: str):
-        self.address, self.name = address, name
-        self.shot_prefix = "" if name == "lab" else f"{name}_"
-
-    def open_and_run_all(self, browser, notebook: str, timeout_s: int = 600):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{self.address}/lab/tree/{notebook}?reset&token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        select_kernel = page.locator(".jp-Dialog button", has_text="Select")
-        try:
-            select_kernel.wait_for(timeout=5_000)
-            select_kernel.click()
-        except Exception:
-            pass  # the kernel started without asking
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        deadline = time.time() + timeout_s
-        while time.time() < deadline:
-            # a hidden solution cell (collapsed source) shows no prompt text: judge the visible prompts, then the kernel
-            prompts = [p.strip() for p in page.locator(f"{self.current} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
-            visible = [p for p in prompts if p]
-            if visible and all(p not in ("[ ]:", "[*]:") for p in visible) and self.kernel_is_idle(page):
-                return page
-            time.sleep(1)
-        raise AssertionError(f"{notebook}: cells still pending after {timeout_s} s: {prompts}")
-
-    def kernel_is_idle(self, page) -> bool:
-        """True when the notebook's kernel has been idle for two looks a second apart (no cell queued or running)."""
-        indicator = page.locator(f"{self.current} .jp-Notebook-ExecutionIndicator, .jp-Notebook-ExecutionIndicator").first
-        for _ in range(2):
-            if indicator.get_attribute("data-status") != "idle":
-                return False
-            time.sleep(1)
-        return True
+    address: str
+    name: str
 
 
 @pytest.fixture(scope="module", params=["lab", "ipywidgets7"])
@@ -153,7 +118,7 @@ def front(request, tmp_path_factory):
         env.update(JUPYTER_PATH=str(work / "jupyter"), **({"COURSE_CACHE": str(cache)} if cache.exists() else {}))
         env.pop("PYTHONPATH", None)
     command = [str(server), "-m", "jupyterlab", f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={notebooks}"]
-    yield from (Lab(address, request.param) for address in serve(command, env))
+    yield from (Front(address, request.param) for address in serve(command, env))
 
 
 @pytest.fixture(scope="module")
@@ -165,26 +130,60 @@ def browser():
         chromium.close()
 
 
-def run_lesson(front, browser, notebook: str, timeout_s: int = 600):
-    """Open a lesson, run every cell, and check that none raised."""
-    page = front.open_and_run_all(browser, notebook, timeout_s)
-    text = page.locator(front.notebook_text).inner_text()
+def open_and_run_all(browser, front: Front, notebook: str, timeout_s: int = 600):
+    """Open a notebook in JupyterLab, Run > Run All Cells, and wait until every cell has run."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{front.address}/lab/tree/{notebook}?reset&token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    select_kernel = page.locator(".jp-Dialog button", has_text="Select")
+    try:
+        select_kernel.wait_for(timeout=5_000)
+        select_kernel.click()
+    except Exception:
+        pass  # the kernel started without asking
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        # a hidden solution cell (collapsed source) shows no prompt text: judge the visible prompts, then the kernel
+        prompts = [p.strip() for p in page.locator(f"{CURRENT} .jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+        visible = [p for p in prompts if p]
+        if visible and all(p not in ("[ ]:", "[*]:") for p in visible) and kernel_is_idle(page):
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"{notebook}: cells still pending after {timeout_s} s: {prompts}")
+    text = page.locator(f"{CURRENT} .jp-Notebook").inner_text()
     assert "Traceback (most recent call last)" not in text, f"{notebook} raised an error in {front.name}"
     return page
 
 
-def screenshot(front, page, name: str, locator=None):
+def kernel_is_idle(page) -> bool:
+    """True when the notebook's kernel has been idle for two looks a second apart (no cell queued or running)."""
+    indicator = page.locator(f"{CURRENT} .jp-Notebook-ExecutionIndicator, .jp-Notebook-ExecutionIndicator").first
+    for _ in range(2):
+        if indicator.get_attribute("data-status") != "idle":
+            return False
+        time.sleep(1)
+    return True
+
+
+def screenshot(front: Front, page, name: str, locator=None):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    (locator or page).screenshot(path=str(SHOTS / (front.shot_prefix + name)))
+    prefix = "" if front.name == "lab" else f"{front.name}_"
+    (locator or page).screenshot(path=str(SHOTS / (prefix + name)))
 
 
 def test_start_here_runs_and_plots(browser, front):
-    page = run_lesson(front, browser, "00_start_here.ipynb")
-    if front.name == "ipywidgets7":  # the kernel really is the colab world's
-        assert "python 3.13" in page.locator(front.notebook_text).inner_text()
-    assert page.locator(front.images).count() >= 1
-    assert "Profile: pocket" in page.locator(front.notebook_text).inner_text()
-    plot = page.locator(front.images).first
+    page = open_and_run_all(browser, front, "00_start_here.ipynb")
+    if front.name == "ipywidgets7":  # the kernel really is the colab world's Python: the banner names its version
+        version = subprocess.run([str(COLAB_KERNEL), "-c", "import platform; print(platform.python_version())"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        assert f"python {version} |" in page.locator(".jp-Notebook").inner_text()
+    assert page.locator(".jp-OutputArea-output img").count() >= 1
+    assert "Profile: pocket" in page.locator(".jp-Notebook").inner_text()
+    plot = page.locator(".jp-OutputArea-output img").first
     plot.scroll_into_view_if_needed()
     screenshot(front, page, "00_start_here.png")
     page.close()
@@ -195,7 +194,7 @@ def test_tokenizer_explorer_reacts_to_typing(browser, front):
 
     from course_lib.core.checkpoints import minilm_dir
 
-    page = run_lesson(front, browser, "01_tokenization.ipynb")
+    page = open_and_run_all(browser, front, "01_tokenization.ipynb")
     word = "Lucario juggles xylophones"
     expected = AutoTokenizer.from_pretrained(minilm_dir()).tokenize(word)
     box = page.locator(".widget-text input[type='text']").first
@@ -211,7 +210,7 @@ def test_tokenizer_explorer_reacts_to_typing(browser, front):
 
 
 def test_attention_heatmap_follows_the_sliders(browser, front):
-    page = run_lesson(front, browser, "02_hidden_states_and_pooler.ipynb")
+    page = open_and_run_all(browser, front, "02_hidden_states_and_pooler.ipynb")
     slider = page.locator(".widget-slider").first
     slider.scroll_into_view_if_needed()
     container = page.locator(".widget-vbox").filter(has=page.locator(".widget-slider")).first
@@ -222,7 +221,7 @@ def test_attention_heatmap_follows_the_sliders(browser, front):
     handle.click()
     handle.press("ArrowRight")
     page.wait_for_function("([img, old]) => img.getAttribute('src') !== old", arg=[image.element_handle(), before], timeout=30_000)
-    assert page.locator(front.images).count() >= 3  # attention, similarity and layer plots
+    assert page.locator(".jp-OutputArea-output img").count() >= 3  # attention, similarity and layer plots
     screenshot(front, page, "02_attention_explorer.png", container)
     page.close()
 
@@ -233,7 +232,7 @@ def run_table(panel) -> list[list[str]]:
 
 
 def test_freezing_widget_counts_trains_and_compares_runs(browser, front):
-    page = run_lesson(front, browser, "07_fine_tuning_modes.ipynb", timeout_s=1500)
+    page = open_and_run_all(browser, front, "07_fine_tuning_modes.ipynb", timeout_s=1500)
     panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-checkbox")).first
     panel.scroll_into_view_if_needed()
     count = panel.locator(".widget-label", has_text="trainable:").first  # the first label is the menu's "mode"
