@@ -352,3 +352,29 @@ def test_a_bert_is_not_taken_for_a_modernbert():
                                 intermediate_size=32))
     with pytest.raises(CourseError):
         modern.check_modern_model(bert)
+
+
+def test_the_encoder_comparison_sweeps_each_rate_then_runs_every_seed_at_its_pick(monkeypatch):
+    """Lesson 08's BERT vs ModernBERT follows lesson 07's rule: a sweep per encoder (seed 0), then the other seeds."""
+    import math
+
+    best_rate = {"encoder": 3e-5, "modern_encoder": 9e-5}
+
+    def fake_fine_tune(session, role, rows, check, test, *, lr, seed, estimate_runs=0):
+        return {"encoder": role, "lr": lr, "seed": seed, "check accuracy": -abs(math.log(lr / best_rate[role])),
+                "check loss": 0.0, "test accuracy": 0.5, "test rows": 10, "estimate": estimate_runs}
+
+    class Session:
+        sizes = {"real_run_lr": 3e-5}
+
+    monkeypatch.setattr(modern, "fine_tune", fake_fine_tune)
+    runs = modern.compare_encoders(Session(), ("encoder", "modern_encoder"), None, None, None, seeds=3)
+    tried = {role: sorted(group["lr"].unique()) for role, group in runs.groupby("encoder")}
+    assert tried == {"encoder": [1e-5, 3e-5, 9e-5], "modern_encoder": [1e-5, 3e-5, 9e-5, 2.7e-4]}
+    picked = runs[runs["picked"]]
+    for role, rate in best_rate.items():
+        assert picked[picked["encoder"] == role]["lr"].tolist() == [rate] * 3
+        assert sorted(picked[picked["encoder"] == role]["seed"]) == [0, 1, 2]
+    assert (runs["estimate"] > 0).sum() == 2  # one time estimate per encoder, before its first run
+    with pytest.raises(CourseError, match="3 or more"):
+        modern.compare_encoders(Session(), ("encoder",), None, None, None, seeds=2)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from . import sweeps
+
 T4_PEAK_FP16 = 65e12  # FLOP/s, NVIDIA T4 datasheet (published)
 T4_UTILISATION = 0.30  # assumption
 T4_MEMORY_GB = 15.8  # what torch reports for a "16 GB" T4 (decimal GB)
@@ -130,17 +132,16 @@ INFERENCE_LESSONS = {
     "05": ["bert-base-uncased", "SamLowe/roberta-base-go_emotions", "facebook/bart-large-mnli"],
     "09": ["bert-base-uncased"],
 }
-SWEEP_RUNS = 3  # each compared method tries three learning rates with seed 0 (course_lib.lessons.modes / few_labels)
 
 
 def mode_runs(sizes: dict) -> int:
-    """Trainings per compared mode: the rate sweep with seed 0, then the other seeds at the picked rate."""
-    return SWEEP_RUNS + sizes["seeds"] - 1
+    """Trainings per compared mode or encoder (07, 08): the rate sweep with seed 0, then the other seeds at its pick."""
+    return sweeps.MOST_RUNS + sizes["seeds"] - 1
 
 
 def few_label_runs(sizes: dict) -> int:
     """Trainings per few-label method: one sweep (at one size), then every size and seed at the picked value."""
-    return SWEEP_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1
+    return sweeps.MOST_RUNS + len(sizes["few_label_sizes"]) * sizes["seeds"] - 1
 
 
 def last_layers_params(arch: Arch, layers: int) -> int:
@@ -171,11 +172,11 @@ def training_sections(sizes: dict) -> list[dict]:
          "rows": 2 * few, "epochs": 1, "trained": None, "length": sizes["few_label_max_length"]},
         {"lesson": "07", "section": "Chinese (everything trains)", "arch": chinese, "rows": sizes["chinese_rows"],
          "epochs": 2, "trained": None},
-        {"lesson": "08", "section": "bert-base-uncased, the same job as ModernBERT", "arch": bert,
-         "rows": sizes["modern_rows"], "epochs": sizes["modern_epochs"], "trained": None,
+        {"lesson": "08", "section": "bert-base-uncased, the same job as ModernBERT (sweep + seeds)", "arch": bert,
+         "rows": runs * sizes["modern_rows"], "epochs": sizes["modern_epochs"], "trained": None,
          "length": sizes["modern_max_length"]},
-        {"lesson": "08", "section": "ModernBERT-base fine-tuned", "arch": ARCHS["answerdotai/ModernBERT-base"],
-         "rows": sizes["modern_rows"], "epochs": sizes["modern_epochs"], "trained": None,
+        {"lesson": "08", "section": "ModernBERT-base fine-tuned (sweep + seeds)", "arch": ARCHS["answerdotai/ModernBERT-base"],
+         "rows": runs * sizes["modern_rows"], "epochs": sizes["modern_epochs"], "trained": None,
          "length": sizes["modern_max_length"]},
     ]
 
@@ -190,7 +191,7 @@ def scored_rows(sizes: dict) -> dict[str, int]:
                   + sizes["compare_rows"] + check + test  # the cached modes' bottom, once
                   + 2 * sizes["chinese_rows"] + sizes["test"],
             "07 few labels": 2 * few_label_runs(sizes) * (check + test),  # SetFit and full score every run
-            "08 ModernBERT vs BERT": 2 * sizes["modern_test_rows"]}
+            "08 ModernBERT vs BERT": 2 * runs * (check * sizes["modern_epochs"] + sizes["modern_test_rows"])}
 
 
 def training_estimate(sizes: dict) -> pd.DataFrame:

@@ -11,9 +11,10 @@ Three ways to use the encoder on the same k examples per class, each scored on t
 Equal budgets: full fine-tuning and SetFit's contrastive step get the same number of optimizer steps and of sentences
 through the encoder per step (SetFit: `pairs_per_step` pairs = 2 x that many sentences; full: a batch of the same
 size); the linear head trains no encoder at all. Each method's step size comes from the same sweep as lesson 07's
-modes (three values, 3x apart, picked on check rows; for the linear head its regularisation strength), run once per
-method at one size (`sweep_per_class`) and used at every size; every configuration runs with several seeds: the seed
-draws the k examples and sets the training's randomness.
+modes (course_lib.core.sweeps: three values 3x apart, extended while the best is at an end, picked on check rows;
+for the linear head its regularisation strength), run once per method at one size (`sweep_per_class`) and used at
+every size; every configuration runs with several seeds: the seed draws the k examples and sets the training's
+randomness.
 """
 import logging
 import time
@@ -24,12 +25,10 @@ import pandas as pd
 import torch
 from datasets import Dataset
 
-from ..core import stats
+from ..core import stats, sweeps
 from ..core.checkpoints import minilm_dir
 from ..core.errors import CourseError
 from ..core.session import seed_everything
-
-SWEEP = (1 / 3, 1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,6 @@ class Method:
 
     name: str
     usual: float
-
-    def values(self) -> list[float]:
-        return [float(f"{self.usual * factor:.2g}") for factor in SWEEP]
 
 
 METHODS = (Method("linear head", 1.0), Method("full fine-tuning", 1e-4), Method("SetFit", 2e-5))
@@ -165,8 +161,7 @@ def compare_few_labels(session, pool: Dataset, check: Dataset, test: Dataset, se
                     "test rows": len(test), "seconds": time.perf_counter() - start}
 
         k_sweep = settings["sweep_per_class"]
-        sweep = [run(k_sweep, value, 0) for value in method.values()]
-        best = max(sweep, key=lambda r: r["check accuracy"])["value"]
+        sweep, best = sweeps.sweep(lambda value: run(k_sweep, value, 0), method.usual, lambda r: r["check accuracy"])
         runs += [{**r, "picked": r["value"] == best} for r in sweep]
         for k in settings["per_class"]:
             runs += [{**run(k, best, seed), "picked": True} for seed in range(settings["seeds"])

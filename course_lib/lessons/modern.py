@@ -471,3 +471,56 @@ def text_longer_than(tokenizer, texts, n_tokens: int, step: int = 25) -> str:
 def token_count(tokenizer, text: str) -> int:
     """How many tokens `text` becomes, special tokens included, without truncation."""
     return len(tokenizer(text, truncation=False)["input_ids"])
+
+
+# ---- BERT vs ModernBERT fine-tuned on the same rows (full profile) -------------------------------------------
+
+
+def fine_tune(session, role: str, rows, check, test, *, lr: float, seed: int, estimate_runs: int = 0) -> dict:
+    """Fine-tune every weight of the role's pretrained encoder under a fresh head; its check and test accuracy.
+    With estimate_runs, first print how long that many such runs take at most here (nothing on a CUDA GPU)."""
+    from transformers import AutoModelForSequenceClassification
+
+    from ..core.estimates import warn_if_slow
+    from ..core.gpu import release
+    from ..core.session import seed_everything
+    from ..core.training import evaluate, train
+
+    sizes, length = session.sizes, session.sizes["modern_max_length"]
+    seed_everything(seed)
+    model = session.load_model(role, AutoModelForSequenceClassification, num_labels=2)
+    tokenizer = session.load_tokenizer(role)
+    if estimate_runs:
+        warn_if_slow(session, model, rows=len(rows) * estimate_runs, epochs=sizes["modern_epochs"], max_length=length,
+                     what=f"fine-tuning {session.checkpoint(role)} {estimate_runs} times at most (sweep and seeds)")
+    result = train(model, rows, check, tokenizer, device=session.device, epochs=sizes["modern_epochs"], lr=lr,
+                   batch_size=sizes["batch_size"], max_length=length, seed=seed, progress=False, plot=False)
+    test_accuracy = evaluate(model, test, session.device, tokenizer, max_length=length)["accuracy"]
+    release(model, result)
+    return {"encoder": session.checkpoint(role), "lr": lr, "seed": seed, "check accuracy": result.best_accuracy,
+            "check loss": result.best_loss, "test accuracy": test_accuracy, "test rows": len(test),
+            "seconds": result.seconds}
+
+
+def compare_encoders(session, roles, rows, check, test, seeds: int) -> pd.DataFrame:
+    """Each role: lesson 07's learning-rate sweep on seed 0 (from lesson 06's rate), then every seed at its pick."""
+    from ..core import sweeps
+    from .modes import check_score
+
+    if seeds < 3:
+        raise InputError(f"seeds={seeds}: fewer than 3 seeds give no usable spread to compare against.",
+                         "pass seeds=3 or more.")
+    runs = []
+    for role in roles:
+        tried = {}
+
+        def first_seed(lr, role=role, tried=tried):
+            most = 0 if tried else sweeps.MOST_RUNS + seeds - 1  # the estimate, once per encoder
+            tried[lr] = fine_tune(session, role, rows, check, test, lr=lr, seed=0, estimate_runs=most)
+            return tried[lr]
+
+        _, best = sweeps.sweep(first_seed, session.sizes["real_run_lr"], check_score)
+        runs += [{**run, "picked": lr == best} for lr, run in sorted(tried.items())]
+        runs += [{**fine_tune(session, role, rows, check, test, lr=best, seed=seed), "picked": True}
+                 for seed in range(1, seeds)]
+    return pd.DataFrame(runs)

@@ -8,9 +8,10 @@ A *mode* says what trains:
 - **head only**: a linear head on the frozen encoder's last layer, read three ways: the pooler (what
   `BertForSequenceClassification` reads), the raw [CLS] vector and the mask-aware mean of the token vectors.
 
-`compare_modes` gives every mode the same rows, epochs and batch size, and a learning rate from the same sweep:
-three rates, each 3x apart, around the mode's usual rate, picked by accuracy on the check rows (seed 0); the picked
-rate then trains with every seed, and each run is scored on the same test rows.
+`compare_modes` gives every mode the same rows, epochs and batch size, and a learning rate from the same sweep
+(course_lib.core.sweeps: three rates 3x apart around the mode's usual rate, extended 3x further while the best is
+at an end), picked by accuracy on the check rows (seed 0); the picked rate then trains with every seed, and each run
+is scored on the same test rows.
 """
 import time
 import warnings
@@ -21,14 +22,13 @@ import torch
 from torch import nn
 from transformers import AutoModelForSequenceClassification
 
-from ..core import stats
+from ..core import stats, sweeps
 from ..core.cached import TopLayers, advance, cache_hidden_states
 from ..core.errors import CourseError
 from ..core.freezing import freeze, num_layers
 from ..core.session import seed_everything
 from ..core.training import evaluate, train
 
-SWEEP = (1 / 3, 1.0, 3.0)  # every mode tries its usual rate, a third of it and three times it
 LORA_RANK = 8
 
 
@@ -42,13 +42,9 @@ class Mode:
     pooling: str = "pooler"
     lora: bool = False
 
-    def rates(self) -> list[float]:
-        """The learning rates this mode's sweep tries."""
-        return [float(f"{self.usual_lr * factor:.2g}") for factor in SWEEP]
 
-
-# Usual rates for this budget (a few hundred rows, a few dozen steps). A first sweep centred a third lower picked its
-# top rate for five modes of six (the sweep's edge), so the centres moved up one step: the best rate lies inside.
+# Usual rates for this budget (a few hundred rows, a few dozen steps): where a mode's best lies at an end of the three
+# rates around its usual one, the sweep goes on 3x further (course_lib.core.sweeps).
 MODES = (
     Mode("full", 3e-4),
     Mode(f"LoRA (r={LORA_RANK})", 1e-3, lora=True),
@@ -142,9 +138,9 @@ def run_mode(session, mode: Mode, lr: float, seed: int, data: ComparisonData, ep
             "seconds": seconds, "steps": result.step}
 
 
-def pick_rate(sweep: list[dict]) -> float:
-    """The swept rate with the best check accuracy (ties: the lower check loss)."""
-    return max(sweep, key=lambda run: (run["check accuracy"], -run["check loss"]))["lr"]
+def check_score(run: dict) -> tuple:
+    """How the sweep ranks a run: its check accuracy (ties: the lower check loss)."""
+    return run["check accuracy"], -run["check loss"]
 
 
 def compare_modes(session, data: ComparisonData, *, epochs: int, batch_size: int, seeds: int, max_length: int,
@@ -155,8 +151,8 @@ def compare_modes(session, data: ComparisonData, *, epochs: int, batch_size: int
                           "pass seeds=3 or more.")
     runs = []
     for mode in modes:
-        sweep = [run_mode(session, mode, lr, 0, data, epochs, batch_size, max_length) for lr in mode.rates()]
-        best = pick_rate(sweep)
+        sweep, best = sweeps.sweep(lambda lr: run_mode(session, mode, lr, 0, data, epochs, batch_size, max_length),
+                                   mode.usual_lr, check_score)
         runs += [{**run, "picked": run["lr"] == best} for run in sweep]
         runs += [{**run_mode(session, mode, best, seed, data, epochs, batch_size, max_length), "picked": True}
                  for seed in range(1, seeds)]

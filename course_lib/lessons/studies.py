@@ -26,7 +26,7 @@ MEASURED_DIR = Path(__file__).resolve().parent / "measured"
 PACKAGE = Path(__file__).resolve().parent.parent
 # The code whose behaviour a stored study records: the study's own module and the engine under it.
 ENGINE = ("core/training.py", "core/batches.py", "core/cached.py", "core/freezing.py", "core/tensors.py",
-          "core/precision.py", "core/data.py", "core/checkpoints.py")
+          "core/precision.py", "core/data.py", "core/checkpoints.py", "core/sweeps.py")
 
 
 FINGERPRINT_END = "# ---- reading a stored study"  # a study module's code below this marker only reads results
