@@ -12,9 +12,14 @@ Prints, for the pocket encoder (MiniLM) on the movie-review snippets:
      with AMX: bf16); elsewhere both are fp32 and no ratio is printed
 Every phase but the fp32 one uses course_lib's precision for the device (the Trainer and the 512 loop too), so
 ratios 1-3 compare padding, loops and caching, not precision.
-Each phase runs in its own fresh process, so its peak memory (max RSS, or CUDA max allocated) is its own.
+Each phase runs in its own fresh process, so its peak memory (max RSS, or CUDA max allocated) is its own. The
+phases run in `--repeats` rounds (3 by default; the slow pad-to-512 loop only in the first), each round every phase
+once and each round starting one phase later (measured here: the first process of a round ran up to 10% slower), so
+that drift and position weigh on every phase alike; a phase's time is the median of its runs, printed with their
+spread, so a ratio near its goal can be read against the run-to-run noise.
 This is a benchmark, not a test: timings depend on the machine and its load.
 """
+import statistics
 import argparse
 import multiprocessing
 import resource
@@ -149,6 +154,13 @@ def run_head_cached(args):
 
 PHASES = {"course_lib.train": run_course_lib, "course_lib.train, fp32": run_course_lib_fp32, "HF Trainer": run_trainer,
           "pad-to-512 loop": run_pad_512, "head only, encoder re-run": run_head_rerun, "head only, cached bottom": run_head_cached}
+RUN_ONCE = {"pad-to-512 loop"}  # minutes per run, and far from its goal: one run is enough
+
+
+def run_fresh(phase, args) -> tuple[float, float]:
+    """One run of a phase in a fresh process: its seconds and its peak memory."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(phase, args).result()
 
 
 def main():
@@ -158,19 +170,28 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: best available)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per phase, each in a fresh process (default 3)")
     args = parser.parse_args()
     from course_lib.core.device import pick_device
     from course_lib.core.precision import describe_precision, mixed_precision_for
 
     device = pick_device(args.device)
-    print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads}")
+    print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads} "
+          f"repeats={args.repeats}")
     print(describe_precision(device))
-    seconds, memory = {}, {}
-    context = multiprocessing.get_context("spawn")
-    for name, phase in PHASES.items():  # one fresh process per phase: clean peak memory, no shared warm-up
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            seconds[name], memory[name] = pool.submit(phase, args).result()
-        print(f"{name:28} {seconds[name]:8.2f} s   peak memory {memory[name]:7.0f} MB")
+    runs = {name: [] for name in PHASES}
+    for round_ in range(args.repeats):  # every phase once per round, in fresh processes
+        names = list(PHASES)[round_ % len(PHASES):] + list(PHASES)[:round_ % len(PHASES)]  # each round starts later
+        ran = [name for name in names if round_ == 0 or name not in RUN_ONCE]
+        for name in ran:
+            runs[name].append(run_fresh(PHASES[name], args))
+        print(f"round {round_ + 1}/{args.repeats}: " + ", ".join(f"{name} {runs[name][-1][0]:.2f} s" for name in ran))
+    seconds = {name: statistics.median(s for s, _ in phase_runs) for name, phase_runs in runs.items()}
+    print()
+    for name, phase_runs in runs.items():
+        times = [s for s, _ in phase_runs]
+        spread = f"(runs {min(times):.2f}-{max(times):.2f} s)" if len(times) > 1 else "(one run)"
+        print(f"{name:28} {seconds[name]:8.2f} s {spread:24} peak memory {max(m for _, m in phase_runs):7.0f} MB")
     print()
     print(f"course_lib.train vs HF Trainer:           {seconds['HF Trainer'] / seconds['course_lib.train']:.2f}x (goal >= 1.0x)")
     print(f"course_lib.train vs pad-to-512 loop:      {seconds['pad-to-512 loop'] / seconds['course_lib.train']:.2f}x (goal >= 5x)")
