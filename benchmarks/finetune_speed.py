@@ -78,7 +78,8 @@ def run_course_lib_fp32(args):
 
 
 def run_trainer(args):
-    """The 🤗 Trainer, same model, rows, batch size, learning rate and epochs (training time only)."""
+    """The 🤗 Trainer, same model, rows, batch size, learning rate, epochs, warmup, weight decay and clipping as
+    course_lib.train's defaults (training time only)."""
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
     from course_lib.core.precision import mixed_precision_for
@@ -88,6 +89,7 @@ def run_trainer(args):
     encoded = train_rows.map(lambda b: tokenizer(b["text"], truncation=True, max_length=128), batched=True,
                              remove_columns=["text"])
     targs = TrainingArguments(output_dir=tempfile.mkdtemp(), num_train_epochs=args.epochs, learning_rate=5e-5,
+                              warmup_steps=0.1, lr_scheduler_type="linear", weight_decay=0.01, max_grad_norm=1.0,  # train()'s
                               per_device_train_batch_size=args.batch_size, train_sampling_strategy="group_by_length", eval_strategy="no",
                               save_strategy="no", report_to="none", disable_tqdm=True, log_level="error",
                               use_cpu=session.device.type == "cpu", dataloader_num_workers=0, dataloader_pin_memory=False,

@@ -58,6 +58,15 @@ def test_the_worlds_table_shows_the_browser_test_where_it_ran_and_a_dash_where_n
                         "ipywidgets 7.7.1; 2026-12-05) |") and row.count("|") == header.count("|")
 
 
+def test_help_and_unknown_options_build_nothing(capsys, monkeypatch):
+    """`worlds --help` once built and checked every world (an unknown flag was ignored): each takes minutes."""
+    monkeypatch.setattr(worlds, "build", lambda world: pytest.fail(f"built {world}"))
+    monkeypatch.setattr(worlds, "refresh", lambda world, record: pytest.fail(f"refreshed {world}"))
+    assert worlds.main(["--help"]) == 0 and "Every world a learner lives in" in capsys.readouterr().out
+    assert worlds.main(["colab", "--reuse", "--brwoser"]) == 2
+    assert "unknown option(s) ['--brwoser']" in capsys.readouterr().err
+
+
 def test_the_browser_check_is_refused_for_a_world_without_colabs_front_end(capsys):
     assert worlds.main(["pinned", "--browser"]) == 2
     assert "kernel (ipywidgets 7)" in capsys.readouterr().err

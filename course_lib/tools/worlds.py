@@ -412,11 +412,22 @@ def browser_cell(record: dict) -> str:
     return f"{result} ({browser['front_end']}; {browser['date']})"
 
 
+FLAGS = {"--build-only", "--reuse", "--browser", "--table"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m course_lib worlds [WORLD ...] [--build-only] [--reuse] [--browser] [--table] [-- pytest args]`."""
     argv = sys.argv[1:] if argv is None else list(argv)
     pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return 0
+    flags = [a for a in argv if a.startswith("-")]
+    if set(flags) - FLAGS:
+        print(f"unknown option(s) {sorted(set(flags) - FLAGS)}; the options are {sorted(FLAGS)} (and -- pytest args)",
+              file=sys.stderr)
+        return 2
     if "--table" in argv:
         print(table())
         return 0
