@@ -19,10 +19,10 @@ that drift and position weigh on every phase alike; a phase's time is the median
 spread, so a ratio near its goal can be read against the run-to-run noise.
 This is a benchmark, not a test: timings depend on the machine and its load.
 """
-import statistics
 import argparse
 import multiprocessing
 import resource
+import statistics
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 
@@ -181,9 +181,10 @@ def main():
     print(f"rows={args.rows} epochs={args.epochs} batch_size={args.batch_size} threads={args.threads} "
           f"repeats={args.repeats}")
     print(describe_precision(device))
-    runs = {name: [] for name in PHASES}
+    runs, order = {name: [] for name in PHASES}, list(PHASES)
     for round_ in range(args.repeats):  # every phase once per round, in fresh processes
-        names = list(PHASES)[round_ % len(PHASES):] + list(PHASES)[:round_ % len(PHASES)]  # each round starts later
+        start = round_ % len(order)
+        names = order[start:] + order[:start]  # each round starts one phase later
         ran = [name for name in names if round_ == 0 or name not in RUN_ONCE]
         for name in ran:
             runs[name].append(run_fresh(PHASES[name], args))

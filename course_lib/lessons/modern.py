@@ -512,15 +512,11 @@ def compare_encoders(session, roles, rows, check, test, seeds: int) -> pd.DataFr
                          "pass seeds=3 or more.")
     runs = []
     for role in roles:
-        tried = {}
-
-        def first_seed(lr, role=role, tried=tried):
-            most = 0 if tried else sweeps.MOST_RUNS + seeds - 1  # the estimate, once per encoder
-            tried[lr] = fine_tune(session, role, rows, check, test, lr=lr, seed=0, estimate_runs=most)
-            return tried[lr]
-
-        _, best = sweeps.sweep(first_seed, session.sizes["real_run_lr"], check_score)
-        runs += [{**run, "picked": lr == best} for lr, run in sorted(tried.items())]
+        estimate = iter([sweeps.MOST_RUNS + seeds - 1])  # the time estimate: before the encoder's first run only
+        sweep, best = sweeps.sweep(lambda lr: fine_tune(session, role, rows, check, test, lr=lr, seed=0,
+                                                        estimate_runs=next(estimate, 0)),
+                                   session.sizes["real_run_lr"], check_score)
+        runs += [{**run, "picked": run["lr"] == best} for run in sweep]
         runs += [{**fine_tune(session, role, rows, check, test, lr=best, seed=seed), "picked": True}
                  for seed in range(1, seeds)]
     return pd.DataFrame(runs)
